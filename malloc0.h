@@ -1,0 +1,137 @@
+/*
+ * malloc0 — a tiny, fast memory allocator for WebAssembly, with mass reset
+ * and marks.  MIT licence.
+ *
+ * Copy malloc0.h and malloc0.c into your project and build with clang:
+ *
+ *     clang --target=wasm32 -nostdlib -Oz -fno-builtin -c malloc0.c
+ *
+ * No libc is needed.  The heap starts at the linker's __heap_base and grows
+ * with memory.grow up to the host's maximum.  Single-threaded.
+ *
+ * Configuration (define with -D when compiling malloc0.c):
+ *   MALLOC0_ALIGN   4, 8 or 16 (default 16, clang's alignof(max_align_t) on
+ *                   wasm32).  Smaller alignments use less memory per block.
+ *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
+ *                   below, instead of ignoring it.
+ *
+ * Build malloc0.c with -fno-builtin (or at least -fno-builtin-malloc and
+ * -fno-builtin-free): clang otherwise treats the names malloc and free as the
+ * libc functions it knows and may rewrite code around them.
+ *
+ * Memory cost: every block carries 8 bytes of tags (a 4-byte size before the
+ * payload and one after it), at every alignment; a block's size is its
+ * request plus 8, rounded up to MALLOC0_ALIGN.  A mark costs one tag-only
+ * block (8 bytes, or 16 at MALLOC0_ALIGN 16) unless the last block already
+ * is one.
+ *
+ * Invalid input has defined behaviour and never corrupts the heap:
+ *
+ *   input                                         release      MALLOC0_DEBUG
+ *   malloc(n) with n too large to represent       NULL         NULL
+ *   malloc(n) beyond the host's memory maximum    NULL         NULL
+ *   free(NULL)                                    no-op        no-op
+ *   free(p), p not returned by malloc, interior,
+ *     misaligned, outside the heap, already freed,
+ *     released by free_all/free_to_mark, or a mark  ignored      trap
+ *   free_to_mark(m), m beyond the heap's end      no-op        no-op
+ *   free_to_mark(m), m not a live mark            ignored      trap
+ *
+ * "Detected" means: the pointer must be the start of a block that is in use
+ * now, as the tags before and after it say.  Tags that the allocator retires
+ * (on merges, on frees at the end, after mass resets) are erased, so an old
+ * pointer cannot pass.  A payload the program itself filled with bytes that
+ * spell a valid pair of tags around an interior pointer is the one thing the
+ * check cannot tell from a block: freeing such a pointer is undefined.
+ */
+#ifndef MALLOC0_H
+#define MALLOC0_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef __SIZE_TYPE__ size_t;
+
+/*
+ * Allocates n bytes aligned to MALLOC0_ALIGN.  O(1) amortized (see free_all).
+ * malloc(0) returns a unique non-NULL pointer.  Returns NULL, with the heap
+ * unchanged, when n cannot be represented as a block (n near SIZE_MAX) or
+ * when memory.grow fails because the host's maximum is reached.  Memory grows
+ * by an eighth of its size at a time, or by exactly what is needed when that
+ * is all the host still allows.
+ */
+void *malloc(size_t n);
+
+/*
+ * Frees a block returned by malloc.  Strictly O(1): the block merges with
+ * free neighbours at once, and a free block that reaches the end of the heap
+ * gives its memory back to the end (the "tail").  free(NULL) does nothing;
+ * an invalid pointer is ignored (see the table above).
+ */
+void free(void *p);
+
+/*
+ * Releases every block allocated after the base mark at once.  O(1).
+ * Initially the base mark is the start of the heap.  Pointers released this
+ * way must not be used again; freeing one is detected and ignored.
+ *
+ * malloc is O(1) amortized rather than worst-case because of this: a reset
+ * leaves the retired blocks' tags in memory, and the next allocations that
+ * reuse that memory erase them, one store for each tag they cover.
+ */
+void free_all(void);
+
+/*
+ * Moves the base mark to the current tail: what was allocated so far
+ * survives free_all.  O(1).  Marks taken before it that lie below the new
+ * base mark are no longer valid.  If the heap cannot grow for the mark's tag
+ * block, the base mark stays where it was.
+ */
+void free_all_mark(void);
+
+/*
+ * Returns the current tail as a mark, for free_to_mark.  O(1).  Marks nest
+ * like a stack (session, world, level); the same mark can be reset to any
+ * number of times.  Returns NULL if the heap cannot grow for the mark's tag
+ * block (free_to_mark(NULL) does nothing).
+ */
+void *free_get_mark(void);
+
+/*
+ * Releases every block allocated after free_get_mark returned mark.  O(1).
+ * A mark at or beyond the tail does nothing (all after it is free already).
+ * A mark that is not live — made up, below the base mark, or released by an
+ * earlier reset to a lower mark — is ignored (see the table above).
+ */
+void free_to_mark(void *mark);
+
+/* Figures about the heap, filled by malloc0_stats.  Addresses are offsets
+ * into linear memory; sizes are in bytes and include the 8 bytes of tags. */
+struct malloc0_stats {
+    size_t heap_base;     /* address of the first block */
+    size_t tail;          /* end of the last block: the next malloc goes here */
+    size_t base_mark;     /* where free_all resets the tail to */
+    size_t peak_tail;     /* highest tail so far */
+    size_t memory_size;   /* linear memory size: memory.size * 65536 */
+    size_t bytes_in_use;  /* sum of the sizes of blocks in use */
+    size_t blocks_in_use; /* number of blocks in use */
+    size_t bytes_free;    /* sum of the sizes of free blocks below the tail */
+};
+
+/* Fills *stats.  O(n) in the number of blocks: for tests and debugging. */
+void malloc0_stats(struct malloc0_stats *stats);
+
+/*
+ * Walks every block from the heap base to the tail, and the retired tags
+ * above it, and returns 1 if every tag is consistent (sizes, matching tags,
+ * no two adjacent free blocks, base mark on a block boundary), 0 otherwise.
+ * O(n): for tests and debugging.
+ */
+int malloc0_check(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MALLOC0_H */

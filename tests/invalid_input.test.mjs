@@ -1,0 +1,199 @@
+// Every invalid input malloc0.h lists: in the release build it is ignored
+// (figures unchanged, heap consistent, live blocks intact); in the debug
+// build (MALLOC0_DEBUG) it traps. free(NULL) and marks beyond the tail do
+// nothing in both.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ALIGNS, loadHeap } from './lib/heap.mjs';
+import { Shadow } from './lib/shadow.mjs';
+
+const TAG = 4;
+const UNWRITTEN = { fill: false }; // leaves old tags in the block, as a program may
+
+// The pointers of blocks that were released, less any that a new live block
+// happens to start at again (freeing those is valid).
+function released(s, blocks) {
+  const stale = blocks.filter((p) => !s.blocks.has(p));
+  assert.ok(stale.length > 0, 'the case must leave a released pointer');
+  return stale;
+}
+
+function freeEach(s, pointers) {
+  return () => { for (const p of pointers) s.heap.free(p); };
+}
+
+// Each case prepares a heap and returns the invalid call.
+const invalidFrees = {
+  'interior pointer': (s) => { const p = s.malloc(64); return () => s.heap.free(p + 16); },
+  'misaligned pointer': (s) => { const p = s.malloc(64); return () => s.heap.free(p + 1); },
+  'pointer to the header': (s) => { const p = s.malloc(64); return () => s.heap.free(p - TAG); },
+  'pointer just before a block': (s) => { s.malloc(8); const p = s.malloc(64); return () => s.heap.free(p - 8); },
+  'pointer near the top of the address space': (s) => { s.malloc(8); return () => s.heap.free(0xfffffff0); },
+  'last word of the address space': (s) => { s.malloc(8); return () => s.heap.free(0xfffffffc); },
+  'address 4': (s) => { s.malloc(8); return () => s.heap.free(4); },
+  'static data below the heap': (s) => { s.malloc(8); const base = s.heap.stats().heap_base; return () => s.heap.free(base - 64); },
+  'the tail': (s) => { s.malloc(8); const { tail } = s.heap.stats(); return () => s.heap.free(tail + TAG); },
+  'beyond the tail, inside memory': (s) => { s.malloc(8); const { memory_size } = s.heap.stats(); return () => s.heap.free(memory_size - 64); },
+  'double free of the middle block': (s) => {
+    s.malloc(24); const p = s.malloc(24); s.malloc(24); s.free(p); return () => s.heap.free(p);
+  },
+  'double free of the tail block': (s) => { s.malloc(24); const p = s.malloc(24); s.free(p); return () => s.heap.free(p); },
+  'double free after merging with the block before': (s) => {
+    const a = s.malloc(24); const b = s.malloc(24); s.malloc(24); s.free(b); s.free(a);
+    return () => s.heap.free(b);
+  },
+  'double free after merging with the block after': (s) => {
+    const a = s.malloc(24); const b = s.malloc(24); s.malloc(24); s.free(a); s.free(b);
+    return () => s.heap.free(b);
+  },
+  'double free of a block merged on both sides': (s) => {
+    const a = s.malloc(24); const b = s.malloc(24); const c = s.malloc(24); s.malloc(24);
+    s.free(a); s.free(c); s.free(b);
+    return freeEach(s, [b, c]);
+  },
+  'block merged into the tail, memory reused': (s) => {
+    s.malloc(24); const b = s.malloc(24); const c = s.malloc(40); s.free(b); s.free(c);
+    s.malloc(200, UNWRITTEN);
+    return freeEach(s, released(s, [b, c]));
+  },
+  'freed block reused by a larger block': (s) => {
+    const a = s.malloc(24); const b = s.malloc(24); s.malloc(24); s.free(b); s.free(a);
+    s.malloc(40, UNWRITTEN);
+    return () => s.heap.free(b);
+  },
+  'block released by free_all, memory not reused': (s) => {
+    s.malloc(16); const p = s.malloc(100); s.releaseAfter(0); s.heap.freeAll();
+    return () => s.heap.free(p);
+  },
+  'block released by free_all, memory reused by one larger block': (s) => {
+    const blocks = []; for (let i = 0; i < 10; i++) blocks.push(s.malloc(40));
+    s.releaseAfter(0); s.heap.freeAll(); s.malloc(1000, UNWRITTEN);
+    return freeEach(s, released(s, blocks));
+  },
+  'block released by free_all, memory reused by blocks of other sizes': (s) => {
+    const blocks = []; for (let i = 0; i < 10; i++) blocks.push(s.malloc(40));
+    s.releaseAfter(0); s.heap.freeAll();
+    for (let i = 0; i < 10; i++) s.malloc(20, UNWRITTEN);
+    return freeEach(s, released(s, blocks));
+  },
+  'block released by free_to_mark, memory reused': (s) => {
+    s.malloc(16); const point = s.now(); const mark = s.heap.getMark();
+    const blocks = []; for (let i = 0; i < 10; i++) blocks.push(s.malloc(40));
+    s.releaseAfter(point); s.heap.freeToMark(mark); s.malloc(700, UNWRITTEN);
+    return freeEach(s, released(s, blocks));
+  },
+  'released twice over, memory reused': (s) => {
+    const outer = s.heap.getMark();
+    const first = []; for (let i = 0; i < 8; i++) first.push(s.malloc(24));
+    s.releaseAfter(0); s.heap.freeToMark(outer);
+    s.malloc(8); const point = s.now(); const inner = s.heap.getMark();
+    for (let i = 0; i < 4; i++) s.malloc(200);
+    s.releaseAfter(point); s.heap.freeToMark(inner);
+    s.malloc(2000, UNWRITTEN);
+    return freeEach(s, released(s, first));
+  },
+  'the payload of a mark block': (s) => {
+    s.malloc(8); const mark = s.heap.getMark(); s.malloc(8);
+    return freeEach(s, [mark - TAG, mark - 2 * TAG, mark - 3 * TAG, mark - 4 * TAG]);
+  },
+  'pointer to a header, between blocks of sizes s, s - 8, s': (s) => {
+    // With MALLOC0_ALIGN 4 the footer before p and the header after p's
+    // block hold the same size: a footer must never pass for a header.
+    const a = s.malloc(24); const p = s.malloc(16); s.malloc(24);
+    return freeEach(s, [p - TAG, a + 24, p + 16]);
+  },
+};
+
+const invalidMarks = {
+  'made-up address inside a block': (s) => { const p = s.malloc(64); s.malloc(8); return () => s.heap.freeToMark(p + 16); },
+  'a block pointer': (s) => { const p = s.malloc(64); s.malloc(8); return () => s.heap.freeToMark(p); },
+  'a block boundary that is not a mark': (s) => { s.malloc(8); const p = s.malloc(64); s.malloc(8); return () => s.heap.freeToMark(p - TAG); },
+  'misaligned address': (s) => { s.malloc(64); const m = s.heap.getMark(); s.malloc(8); return () => s.heap.freeToMark(m + 1); },
+  'address 4': (s) => { s.malloc(8); return () => s.heap.freeToMark(4); },
+  'below the base mark': (s) => {
+    s.malloc(8); const m = s.heap.getMark(); s.malloc(8); s.heap.freeAllMark(); s.malloc(8);
+    return () => s.heap.freeToMark(m);
+  },
+  'stale: the heap shrank below it and grew over it again': (s) => {
+    s.malloc(8); const point = s.now(); const outer = s.heap.getMark();
+    s.malloc(40); const stale = s.heap.getMark(); s.malloc(40);
+    s.releaseAfter(point); s.heap.freeToMark(outer); s.malloc(500, UNWRITTEN);
+    return () => s.heap.freeToMark(stale);
+  },
+  'stale after free_all, grown over by blocks of other sizes': (s) => {
+    s.malloc(24); const stale = s.heap.getMark(); s.malloc(40);
+    s.releaseAfter(0); s.heap.freeAll(); for (let i = 0; i < 8; i++) s.malloc(12, UNWRITTEN);
+    return () => s.heap.freeToMark(stale);
+  },
+};
+
+function prepare(align, variant, setup) {
+  const heap = loadHeap(align, variant);
+  const shadow = new Shadow(heap);
+  const call = setup(shadow);
+  return { heap, shadow, call };
+}
+
+function assertIgnored(align, setup) {
+  const { heap, shadow, call } = prepare(align, 'plain', setup);
+  const before = heap.stats();
+  call();
+  assert.deepEqual(heap.stats(), before, 'the heap changed');
+  shadow.verifyAll();
+  shadow.assertAgrees();
+  // The heap still works: allocate and free around the ignored call.
+  const p = shadow.malloc(100);
+  assert.notEqual(p, 0);
+  shadow.free(p);
+  shadow.assertAgrees();
+}
+
+for (const align of ALIGNS) {
+  for (const [name, setup] of Object.entries(invalidFrees)) {
+    test(`free: ${name} is ignored, MALLOC0_ALIGN ${align}`, () => assertIgnored(align, setup));
+    test(`free: ${name} traps in the debug build, MALLOC0_ALIGN ${align}`, () => {
+      const { call } = prepare(align, 'debug', setup);
+      assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
+    });
+  }
+  for (const [name, setup] of Object.entries(invalidMarks)) {
+    test(`free_to_mark: ${name} is ignored, MALLOC0_ALIGN ${align}`, () => assertIgnored(align, setup));
+    test(`free_to_mark: ${name} traps in the debug build, MALLOC0_ALIGN ${align}`, () => {
+      const { call } = prepare(align, 'debug', setup);
+      assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
+    });
+  }
+
+  for (const variant of ['plain', 'debug']) {
+    test(`free(NULL) and marks at or beyond the tail do nothing, ${variant}, MALLOC0_ALIGN ${align}`, () => {
+      const heap = loadHeap(align, variant);
+      const shadow = new Shadow(heap);
+      shadow.malloc(10);
+      const mark = heap.getMark();
+      shadow.malloc(20);
+      heap.freeToMark(mark);
+      shadow.releaseAfter(1);
+      const before = heap.stats();
+      heap.free(0);
+      heap.freeToMark(mark); // the tail is at the mark
+      heap.freeToMark(0xfffffff0);
+      heap.freeToMark(before.tail + 64);
+      assert.deepEqual(heap.stats(), before);
+      shadow.assertAgrees();
+      shadow.verifyAll();
+    });
+  }
+
+  test(`malloc of an unrepresentable size returns NULL, MALLOC0_ALIGN ${align}`, () => {
+    const heap = loadHeap(align);
+    const shadow = new Shadow(heap);
+    shadow.malloc(100);
+    const before = heap.stats();
+    const tooLarge = [0xffffffff, 0xfffffffc, 0xfffffff8, 0xfffffff0, 0xffffffe8,
+      0xffffffff - before.tail, 0x100000000 - before.tail - 8, 0x100000000 - before.tail];
+    for (const n of tooLarge) assert.equal(heap.malloc(n), 0, `malloc(${n})`);
+    assert.deepEqual(heap.stats(), before);
+    shadow.assertAgrees();
+    shadow.verifyAll();
+  });
+}

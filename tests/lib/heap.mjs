@@ -1,0 +1,70 @@
+// Loads a malloc0 test module (built by the Makefile) and wraps its exports.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const ALIGNS = [4, 8, 16];
+export const PAGE = 65536;
+export const MAX_PAGES = 64; // the Makefile's MAX_PAGES
+export const TAGS = 8; // bytes of tags per block, as malloc0.h states
+const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_size',
+  'bytes_in_use', 'blocks_in_use', 'bytes_free'];
+
+const buildDir = new URL('../../build/test/', import.meta.url);
+
+export function wasmPath(align, variant = 'plain') {
+  return fileURLToPath(new URL(`a${align}-${variant}.wasm`, buildDir));
+}
+
+// variant: plain | max (linked with --max-memory) | import (host memory) | debug
+export function loadHeap(align, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
+  const module = new WebAssembly.Module(readFileSync(wasmPath(align, variant)));
+  const imports = {};
+  let hostMemory;
+  if (variant === 'import') {
+    const [{ descriptor }] = WebAssembly.Module.imports(module)
+      .filter((i) => i.kind === 'memory').map((i) => ({ descriptor: i }));
+    hostMemory = new WebAssembly.Memory({ initial: 2, maximum: maxPages });
+    imports[descriptor.module] = { [descriptor.name]: hostMemory };
+  }
+  const { exports } = new WebAssembly.Instance(module, imports);
+  const memory = hostMemory ?? exports.memory;
+  return {
+    align,
+    exports,
+    memory,
+    malloc: (n) => exports.malloc(n) >>> 0,
+    free: (p) => exports.free(p),
+    freeAll: () => exports.free_all(),
+    freeAllMark: () => exports.free_all_mark(),
+    getMark: () => exports.free_get_mark() >>> 0,
+    freeToMark: (m) => exports.free_to_mark(m),
+    check: () => exports.malloc0_check() === 1,
+    // Views are made fresh each time: memory.grow detaches old buffers.
+    bytes: () => new Uint8Array(memory.buffer),
+    stats() {
+      const at = exports.test_stats() >>> 0;
+      const words = new Uint32Array(memory.buffer, at, STATS_FIELDS.length);
+      return Object.fromEntries(STATS_FIELDS.map((name, i) => [name, words[i]]));
+    },
+    // The size malloc0.h documents for a block of n bytes.
+    blockSize(n) {
+      return Math.ceil((n + TAGS) / align) * align;
+    },
+  };
+}
+
+// A small seeded generator (mulberry32), so every run sees the same operations.
+export function random(seed) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    below: (n) => Math.floor(next() * n),
+  };
+}

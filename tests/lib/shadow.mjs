@@ -1,0 +1,127 @@
+// An independent model of the live blocks of a heap. It knows nothing of the
+// allocator's layout: only what malloc returned, what was freed, and when
+// marks were taken. Every block is filled with its own byte, checked intact
+// when the block leaves; every new block must lie inside memory, be aligned,
+// and overlap no live block.
+import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
+
+const filled = new Map(); // byte value -> a buffer of that byte, for comparisons
+function reference(byte, length) {
+  let buffer = filled.get(byte);
+  if (!buffer || buffer.length < length) {
+    buffer = Buffer.alloc(Math.max(length, 65536), byte);
+    filled.set(byte, buffer);
+  }
+  return buffer.subarray(0, length);
+}
+
+export class Shadow {
+  constructor(heap) {
+    this.heap = heap;
+    this.blocks = new Map(); // address -> { size, byte, serial }
+    this.starts = []; // live addresses, sorted
+    this.serial = 0; // counts allocations: marks are points in this count
+    this.recent = []; // [address, serial] in allocation order; freed ones skipped lazily
+  }
+
+  get count() { return this.blocks.size; }
+
+  // Index of the first live block starting at or after address.
+  #lowerBound(address) {
+    let low = 0;
+    let high = this.starts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.starts[mid] < address) low = mid + 1; else high = mid;
+    }
+    return low;
+  }
+
+  // With fill false the block is left as malloc handed it over, as a program
+  // that does not write all of its block would; its content is not checked.
+  malloc(size, { fill = true } = {}) {
+    const p = this.heap.malloc(size);
+    if (p !== 0) this.add(p, size, fill);
+    return p;
+  }
+
+  add(p, size, fill = true) {
+    const { align } = this.heap;
+    const memoryEnd = this.heap.memory.buffer.byteLength;
+    const span = Math.max(size, 1); // malloc(0) must still be unique
+    assert.equal(p % align, 0, `block ${p} not aligned to ${align}`);
+    assert.ok(p + span <= memoryEnd, `block ${p}+${size} beyond memory ${memoryEnd}`);
+    const i = this.#lowerBound(p);
+    if (i > 0) {
+      const before = this.starts[i - 1];
+      const end = before + Math.max(this.blocks.get(before).size, 1);
+      assert.ok(end <= p, `block ${p} overlaps live block ${before}+${this.blocks.get(before).size}`);
+    }
+    if (i < this.starts.length) {
+      assert.ok(p + span <= this.starts[i], `block ${p}+${size} overlaps live block ${this.starts[i]}`);
+    }
+    const byte = fill ? 1 + (this.serial % 255) : null;
+    if (fill) this.heap.bytes().fill(byte, p, p + size);
+    this.starts.splice(i, 0, p);
+    this.blocks.set(p, { size, byte, serial: ++this.serial });
+    this.recent.push([p, this.serial]);
+  }
+
+  verify(p) {
+    const { size, byte } = this.blocks.get(p);
+    if (byte === null) return;
+    const content = Buffer.from(this.heap.memory.buffer, p, size);
+    assert.ok(content.equals(reference(byte, size)), `block ${p}+${size} was overwritten`);
+  }
+
+  #forget(p) {
+    this.verify(p);
+    this.blocks.delete(p);
+    this.starts.splice(this.#lowerBound(p), 1);
+  }
+
+  free(p) {
+    this.#forget(p);
+    this.heap.free(p);
+  }
+
+  // A point in time to reset to: the allocation count now.
+  now() { return this.serial; }
+
+  // Forgets (after checking) every block allocated after point.
+  releaseAfter(point) {
+    for (const [p, { serial }] of [...this.blocks]) {
+      if (serial > point) this.#forget(p);
+    }
+  }
+
+  verifyAll() {
+    for (const p of this.starts) this.verify(p);
+  }
+
+  // The allocator's own figures must agree with the model.
+  assertAgrees() {
+    assert.ok(this.heap.check(), 'malloc0_check failed');
+    const stats = this.heap.stats();
+    let bytes = 0;
+    for (const { size } of this.blocks.values()) bytes += this.heap.blockSize(size);
+    assert.equal(stats.blocks_in_use, this.count, 'blocks in use');
+    assert.equal(stats.bytes_in_use, bytes, 'bytes in use');
+    assert.ok(stats.tail <= stats.memory_size || stats.memory_size === 0, 'tail inside memory');
+  }
+
+  randomLive(rng) {
+    return this.starts[rng.below(this.starts.length)];
+  }
+
+  // The most recently allocated live block, or 0.
+  newest() {
+    while (this.recent.length) {
+      const [p, serial] = this.recent[this.recent.length - 1];
+      if (this.blocks.get(p)?.serial === serial) return p;
+      this.recent.pop();
+    }
+    return 0;
+  }
+}
