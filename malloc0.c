@@ -41,8 +41,8 @@
  * by their own sizes from stale_next.  Whenever the tail moves up, it erases
  * the headers of that chain that it passes.  Each header is erased once, so
  * malloc stays O(1) amortized.  A reset links its retired run to the older
- * chain with a skip tag (a plain size) at the old tail, or ends the chain
- * there with a zero tag.
+ * chain with a skip tag (a plain size) at the old tail; the first chain
+ * skips to NO_STALE, above any tail, where every chain ends.
  */
 #include "malloc0.h"
 
@@ -80,17 +80,17 @@ typedef __UINT32_TYPE__ __attribute__((__may_alias__)) tag_t;
 #define MIN_BLOCK (ALIGN > TAGS_PER_BLOCK_BYTES ? ALIGN : TAGS_PER_BLOCK_BYTES)
 #define MARK_TAG ((tag_t)MIN_BLOCK | MARK_BIT)
 /*
- * A footer is its header with this bit flipped.  At MALLOC0_ALIGN 4 a
+ * A footer is its header with the size bits inverted.  At MALLOC0_ALIGN 4 a
  * footer and the next header share an alignment, so a footer read as a
- * header must be impossible: with the bit it reads as a block of 2 GiB
- * more than the heap holds.  The flags keep their place in both tags.
+ * header must be impossible: inverted, a size reads as more than the heap
+ * holds.  The flags keep their place in both tags.
  */
-#define FOOTER_KEY ((tag_t)1 << 31)
+#define FOOTER_KEY (~FLAG_BITS)
 #define PAGE_SHIFT 16
 /* Memory grows by at least 1 / 2^GROW_SHIFT of its current size. */
 #define GROW_SHIFT 3
-/* stale_next when no retired header lies above the tail. */
-#define NO_STALE (~(uintptr_t)0)
+/* Where the chain of retired headers ends: above any tail. */
+#define NO_STALE (~(uintptr_t)FLAG_BITS)
 /* What memory.grow returns when the host refuses. */
 #define GROW_FAILED (~(uintptr_t)0)
 
@@ -136,18 +136,15 @@ static void block_set(uintptr_t block, tag_t tag)
     *footer_of(block, tag) = tag ^ FOOTER_KEY;
 }
 
-/* Is this an address where a block could start? */
-static int block_aligned(uintptr_t block)
-{
-    return ((block - HEAP_START) & (ALIGN - 1)) == 0;
-}
+/* Is this an address where a payload could start? */
+static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
 
 /* Is block the start of a block in use now?  Nothing is read before the
  * address is known to lie inside the heap. */
 static int block_in_use(uintptr_t block)
 {
     tag_t header;
-    if (block - HEAP_START >= heap_tail - HEAP_START || !block_aligned(block))
+    if (block - HEAP_START >= heap_tail - HEAP_START || !payload_aligned(block + TAG_BYTES))
         return 0;
     header = *tag_at(block);
     if ((header & FLAG_BITS) || header < MIN_BLOCK || header > heap_tail - block)
@@ -159,13 +156,13 @@ static int block_in_use(uintptr_t block)
  * Memory and the tail
  */
 
-/* Makes linear memory reach end, growing it by an eighth or by what is
- * needed, whichever is larger, and by exactly what is needed if the host
- * refuses the larger step. */
+/* Makes linear memory reach beyond end (so that a tag fits at the tail),
+ * growing it by an eighth or by what is needed, whichever is larger, and by
+ * exactly what is needed if the host refuses the larger step. */
 static int memory_reach(uintptr_t end)
 {
     uintptr_t pages = __builtin_wasm_memory_size(0);
-    uintptr_t needed = ((end - 1) >> PAGE_SHIFT) + 1;
+    uintptr_t needed = (end >> PAGE_SHIFT) + 1;
     uintptr_t step = pages >> GROW_SHIFT;
     if (needed <= pages)
         return 1;
@@ -181,7 +178,7 @@ static void stale_erase_below(uintptr_t end)
     while (stale_next < end) {
         tag_t tag = *tag_at(stale_next);
         *tag_at(stale_next) = 0;
-        stale_next = tag ? stale_next + tag_size(tag) : NO_STALE;
+        stale_next += tag_size(tag);
     }
 }
 
@@ -197,11 +194,12 @@ static int tail_extend(uintptr_t end)
     return 1;
 }
 
-/* Moves the tail down to mark, retiring every block above it. */
+/* Moves the tail down to mark, retiring every block above it.  Memory
+ * always reaches past the tail, so the link fits there. */
 static void tail_reset(uintptr_t mark)
 {
-    if (stale_next != heap_tail && heap_tail < peak_tail)
-        *tag_at(heap_tail) = stale_next == NO_STALE ? 0 : stale_next - heap_tail;
+    if (stale_next != heap_tail)
+        *tag_at(heap_tail) = stale_next - heap_tail;
     stale_next = mark;
     heap_tail = mark;
 }
@@ -257,11 +255,7 @@ void free(void *p)
     block_set(block, (tag_t)(end - block) | FREE_BIT);
 }
 
-void free_all(void)
-{
-    if (heap_tail != base_mark)
-        tail_reset(base_mark);
-}
+void free_all(void) { tail_reset(base_mark); }
 
 void *free_get_mark(void)
 {
@@ -283,7 +277,7 @@ static int mark_is_live(uintptr_t mark)
 {
     if (mark == base_mark)
         return 1;
-    if (mark < base_mark || !block_aligned(mark))
+    if (mark < base_mark || !payload_aligned(mark + TAG_BYTES))
         return 0;
     return *tag_at(mark - TAG_BYTES) == (MARK_TAG ^ FOOTER_KEY) &&
            *tag_at(mark - MIN_BLOCK) == MARK_TAG;
@@ -346,13 +340,14 @@ int malloc0_check(void)
     uintptr_t link = stale_next;
     if (!heap_walk(&stats))
         return 0;
-    while (link < peak_tail) {
-        tag_t tag = *tag_at(link);
-        if (!tag)
-            return 1;
-        if (!tag_size(tag) || tag_size(tag) > peak_tail - link)
+    while (link != NO_STALE) {
+        tag_t tag;
+        if (link > peak_tail)
+            return 0;
+        tag = *tag_at(link);
+        if (!tag_size(tag) || tag_size(tag) > NO_STALE - link)
             return 0;
         link += tag_size(tag);
     }
-    return link == peak_tail || link == NO_STALE;
+    return 1;
 }
