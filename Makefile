@@ -30,7 +30,7 @@ VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 
-.PHONY: all test demo size clean deps warnings seed-build
+.PHONY: all test demo size clean deps warnings seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
@@ -94,3 +94,15 @@ size: $(B)/size/core.wasm $(B)/size/marks.wasm
 
 clean:
 	rm -rf $(B) $(DEMO)/str_toggle.wasm
+
+# Benchmarks: flat time per pair from 10^3 to 10^6 live blocks.
+$(B)/bench/scaling.wasm: $(LIB) bench/scaling.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) -O2 $(LINK) -o $@ malloc0.c bench/scaling.c
+
+bench: $(B)/bench/scaling.wasm
+	node bench/scaling.mjs
+
+# What each guarantee costs in code bytes.
+size-costs: | deps
+	CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE)" node bench/guarantee_cost.mjs

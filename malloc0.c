@@ -98,6 +98,8 @@ _Static_assert(MALLOC0_ALIGN == 4 || MALLOC0_ALIGN == 8 || MALLOC0_ALIGN == 16,
                "MALLOC0_ALIGN must be 4, 8 or 16");
 _Static_assert(ALIGN > FLAG_BITS, "flags live in the low bits of sizes");
 _Static_assert(MIN_BLOCK % ALIGN == 0, "blocks keep payloads aligned");
+_Static_assert(((TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1)) == MIN_BLOCK,
+               "a mark block is an empty block");
 
 /*
  * wasm-ld aligns __heap_base to 16.  The first header sits HEAP_LEAD bytes
@@ -204,29 +206,28 @@ static void tail_reset(uintptr_t mark)
     heap_tail = mark;
 }
 
-/* Appends a block of size bytes tagged tag at the tail, or returns 0. */
-static uintptr_t block_append(uintptr_t size, tag_t tag)
+/* Appends a block for n payload bytes with flags at the tail; returns its
+ * payload, or 0 with nothing changed. */
+static void *block_append(uintptr_t n, tag_t flags)
 {
     uintptr_t block = heap_tail;
-    if (size > NO_STALE - block || !tail_extend(block + size))
+    tag_t size;
+    /* The one overflow check: past it, neither the rounding nor the new
+     * tail can wrap around. */
+    if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - block)
         return 0;
-    block_set(block, tag);
-    return block;
+    size = (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
+    if (!tail_extend(block + size))
+        return 0;
+    block_set(block, size | flags);
+    return (void *)(block + TAG_BYTES);
 }
 
 /* ---------------------------------------------------------------------------
  * Public functions
  */
 
-void *malloc(size_t n)
-{
-    uintptr_t size = (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
-    uintptr_t block;
-    if (size < n)
-        return 0;
-    block = block_append(size, (tag_t)size);
-    return block ? (void *)(block + TAG_BYTES) : 0;
-}
+void *malloc(size_t n) { return block_append(n, 0); }
 
 void free(void *p)
 {
@@ -260,7 +261,7 @@ void free_all(void) { tail_reset(base_mark); }
 void *free_get_mark(void)
 {
     if (heap_tail != base_mark && *tag_at(heap_tail - TAG_BYTES) != (MARK_TAG ^ FOOTER_KEY) &&
-        !block_append(MIN_BLOCK, MARK_TAG))
+        !block_append(0, MARK_BIT))
         return 0;
     return (void *)heap_tail;
 }
