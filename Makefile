@@ -9,6 +9,7 @@ OPT_SIZE  := -Oz
 OPT_TEST  := -O2
 LINK      := -Wl,--no-entry
 ALIGNS    := 4 8 16
+PROFILES  := default tiny
 # The host maximum used by the out-of-memory tests, in 64 KiB pages.
 MAX_PAGES := 64
 PAGE      := 65536
@@ -21,10 +22,13 @@ exports    = $(foreach name,$(1),-Wl,--export=$(name))
 LIB       := malloc0.c malloc0.h
 B         := build
 TESTS     := $(wildcard tests/*.test.mjs)
-TEST_WASM := $(foreach a,$(ALIGNS),$(foreach v,plain max import debug,$(B)/test/a$(a)-$(v).wasm))
+TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug,\
+               $(B)/test/$(p)-a$(a)-$(v).wasm)))
 DEMO      := examples/str_toggle
 
-# What each test variant adds to the build.
+# What each profile and test variant adds to the build.
+PROFILE_default :=
+PROFILE_tiny    := -DMALLOC0_TINY=1
 VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
@@ -49,17 +53,20 @@ deps:
 	  fi; \
 	fi
 
-$(B)/test/a%.wasm: $(LIB) tests/exports.c | deps
+# build/test/PROFILE-aALIGN-VARIANT.wasm
+test-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
+$(B)/test/%.wasm: $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) \
-	  -DMALLOC0_ALIGN=$(firstword $(subst -, ,$*)) $(VARIANT_$(lastword $(subst -, ,$*))) \
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call test-part,1)) \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call test-part,2)) $(VARIANT_$(call test-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
-# Every alignment, with and without bulk memory, without a single warning.
+# Every profile and alignment, with and without bulk memory, without a
+# single warning.
 warnings: | deps
-	@for a in $(ALIGNS); do for bulk in "" -mbulk-memory; do \
-	  $(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $$bulk -DMALLOC0_ALIGN=$$a \
-	    -c malloc0.c -o /dev/null || exit 1; done; done
+	@$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach bulk,-mno-bulk-memory -mbulk-memory,\
+	  $(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) \
+	    -c malloc0.c -o /dev/null &&))) true
 
 # The command line from the README's first example must stay silent.
 seed-build: | deps
@@ -79,18 +86,22 @@ $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
 demo: $(DEMO)/str_toggle.wasm
 	node $(DEMO)/run.mjs
 
-# Code-section bytes at -Oz: malloc and free alone, then with the marks.
-$(B)/size/core.wasm: $(LIB) | deps
+# Code-section bytes at -Oz: malloc and free alone, then with the marks, for
+# each profile.
+SIZE_WASM := $(foreach p,$(PROFILES),$(B)/size/$(p)-core.wasm $(B)/size/$(p)-marks.wasm)
+SIZE_API_core  := $(CORE_API)
+SIZE_API_marks := $(CORE_API) $(MARK_API)
+$(B)/size/%.wasm: $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API)) -o $@ malloc0.c
-$(B)/size/marks.wasm: $(LIB) | deps
-	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API) $(MARK_API)) -o $@ malloc0.c
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) $(PROFILE_$(firstword $(subst -, ,$*))) \
+	  $(call exports,$(SIZE_API_$(lastword $(subst -, ,$*)))) -o $@ malloc0.c
 
-size: $(B)/size/core.wasm $(B)/size/marks.wasm
+code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
+size: $(SIZE_WASM)
 	@echo "code section bytes at $(OPT_SIZE), MALLOC0_ALIGN 16:"
-	@for m in core marks; do \
-	  printf '  %-6s %s\n' $$m "$$(wasm-objdump -h $(B)/size/$$m.wasm | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})"; done
+	@echo "  profile   malloc+free   with marks"
+	@$(foreach p,$(PROFILES),printf '  %-9s %11s %12s\n' $(p) \
+	  "$(call code-bytes,$(B)/size/$(p)-core.wasm)" "$(call code-bytes,$(B)/size/$(p)-marks.wasm)";)
 
 clean:
 	rm -rf $(B) $(DEMO)/str_toggle.wasm

@@ -32,6 +32,30 @@
  * mark is the end of a mark block: since a mark block is never free, no
  * merge can straddle a mark, so the tail can always be set back to one.
  *
+ * Holes (the default profile; MALLOC0_TINY=1 leaves them out).  A free block
+ * below the tail is a hole.  Holes of at least MIN_HOLE bytes that lie above
+ * the scope floor are kept in segregated lists, one per size class, with a
+ * 64-bit mask of the classes that are not empty:
+ *
+ *   hole_classes  ...0 1 0 0 1 1 0       hole_heads[c] -> hole -> hole -> 0
+ *
+ * A class spans a quarter of a power of two, so malloc finds a hole that
+ * fits with one bit scan: the head of the request's own class if it is large
+ * enough, else the head of the first non-empty larger class, all of whose
+ * holes fit.  It splits off the rest as a new hole, and bumps the tail only
+ * when no hole fits.  free unlinks the holes it merges with, in O(1) as the
+ * lists are doubly linked.
+ *
+ * Marks keep their meaning in time: blocks allocated after a mark must lie
+ * above it, or free_to_mark would leave them behind.  So taking a mark, or
+ * resetting to one, sets the scope floor there and empties the lists (one
+ * store: the mask).  Holes below the floor wait, unlisted, until they merge
+ * into the tail or a reset releases them.  No generation count is needed to
+ * tell listed holes from dropped ones: a mark block sits at the floor and no
+ * merge crosses it, so from the moment the floor is set, every hole above it
+ * is listed and none below it is.  A hole is listed exactly when it starts at
+ * or above scope_floor and holds MIN_HOLE bytes.
+ *
  * Retired tags.  free and free_to_mark accept only in-use and mark tags, so
  * such a tag that leaves the layout must leave memory.  A block freed next
  * to a free one erases its header as they merge (one store); a freed header
@@ -53,6 +77,11 @@
 /* Payload alignment: 4, 8 or 16.  16 matches clang's max_align_t on wasm32. */
 #ifndef MALLOC0_ALIGN
 #define MALLOC0_ALIGN 16
+#endif
+
+/* MALLOC0_TINY=1 reuses freed memory only at the tail: the smallest code. */
+#ifndef MALLOC0_TINY
+#define MALLOC0_TINY 0
 #endif
 
 /* With MALLOC0_DEBUG, invalid input traps instead of being ignored. */
@@ -138,6 +167,8 @@ static void block_set(uintptr_t block, tag_t tag)
     *footer_of(block, tag) = tag ^ FOOTER_KEY;
 }
 
+static tag_t block_size(uintptr_t block) { return tag_size(*tag_at(block)); }
+
 /* Is this an address where a payload could start? */
 static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
 
@@ -196,8 +227,8 @@ static int tail_extend(uintptr_t end)
     return 1;
 }
 
-/* Moves the tail down to mark, retiring every block above it.  Memory
- * always reaches past the tail, so the link fits there. */
+/* Moves the tail down to mark and chains the headers above it as retired.
+ * Memory always reaches past the tail, so the link fits there. */
 static void tail_reset(uintptr_t mark)
 {
     if (stale_next != heap_tail)
@@ -206,17 +237,21 @@ static void tail_reset(uintptr_t mark)
     heap_tail = mark;
 }
 
-/* Appends a block for n payload bytes with flags at the tail; returns its
+/* The size of the block for n payload bytes, or 0 if the block would not
+ * fit below NO_STALE above the tail.  This is the one overflow check: past
+ * it, neither the rounding nor the new tail can wrap around. */
+static tag_t block_size_for(uintptr_t n)
+{
+    if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - heap_tail)
+        return 0;
+    return (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
+}
+
+/* Appends a block of size bytes with flags at the tail; returns its
  * payload, or 0 with nothing changed. */
-static void *block_append(uintptr_t n, tag_t flags)
+static void *block_append(tag_t size, tag_t flags)
 {
     uintptr_t block = heap_tail;
-    tag_t size;
-    /* The one overflow check: past it, neither the rounding nor the new
-     * tail can wrap around. */
-    if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - block)
-        return 0;
-    size = (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
     if (!tail_extend(block + size))
         return 0;
     block_set(block, size | flags);
@@ -224,10 +259,166 @@ static void *block_append(uintptr_t n, tag_t flags)
 }
 
 /* ---------------------------------------------------------------------------
+ * Holes
+ */
+
+#if MALLOC0_TINY
+
+static int hole_listed(uintptr_t block, tag_t size) { return (void)block, (void)size, 0; }
+static uintptr_t hole_take(tag_t size) { return (void)size, 0; }
+static void hole_add(uintptr_t block) { (void)block; }
+static void hole_remove(uintptr_t block) { (void)block; }
+static void scope_open(uintptr_t floor) { (void)floor; }
+static int holes_consistent(uintptr_t listed) { return listed == 0; }
+
+#else
+
+typedef __UINT64_TYPE__ class_mask_t;
+/* Links hold addresses; they alias whatever the payload held before. */
+typedef uintptr_t __attribute__((__may_alias__)) link_t;
+
+/* A listed hole holds two links in its payload: the next hole in its class,
+ * and the address of the link that points to it (a head or a next link). */
+#define MIN_HOLE (TAGS_PER_BLOCK_BYTES + 2 * sizeof(link_t))
+#define CLASS_COUNT 64
+#define CLASS_SPLIT_LOG2 2
+#define SMALLEST_CLASS_LOG2 4
+/* Holes from 2^LARGEST_CLASS_LOG2 bytes up share the last class. */
+#define LARGEST_CLASS_LOG2 (SMALLEST_CLASS_LOG2 + (CLASS_COUNT >> CLASS_SPLIT_LOG2) - 1)
+
+_Static_assert(MIN_HOLE == 1 << SMALLEST_CLASS_LOG2, "the smallest hole starts class 0");
+_Static_assert(MIN_HOLE % ALIGN == 0, "holes are blocks");
+_Static_assert(CLASS_COUNT == 8 * sizeof(class_mask_t), "one mask bit per class");
+
+static uintptr_t scope_floor = HEAP_START;
+static class_mask_t hole_classes;
+static link_t hole_heads[CLASS_COUNT];
+
+static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
+static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
+
+static int hole_listed(uintptr_t block, tag_t size)
+{
+    return block >= scope_floor && size >= MIN_HOLE;
+}
+
+/* Size classes: four per power of two, from MIN_HOLE up. */
+static unsigned hole_class(tag_t size)
+{
+    unsigned log2 = 31 - __builtin_clz(size);
+    if (log2 > LARGEST_CLASS_LOG2)
+        return CLASS_COUNT - 1;
+    return (log2 - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2 |
+           (size >> (log2 - CLASS_SPLIT_LOG2) & ((1 << CLASS_SPLIT_LOG2) - 1));
+}
+
+static void hole_link(uintptr_t block)
+{
+    unsigned class = hole_class(block_size(block));
+    class_mask_t bit = (class_mask_t)1 << class;
+    link_t next = hole_classes & bit ? hole_heads[class] : 0;
+    *hole_next(block) = next;
+    *hole_back(block) = (uintptr_t)&hole_heads[class];
+    if (next)
+        *hole_back(next) = (uintptr_t)hole_next(block);
+    hole_heads[class] = block;
+    hole_classes |= bit;
+}
+
+static void hole_unlink(uintptr_t block)
+{
+    unsigned class = hole_class(block_size(block));
+    link_t next = *hole_next(block);
+    *(link_t *)*hole_back(block) = next;
+    if (next)
+        *hole_back(next) = *hole_back(block);
+    if (!hole_heads[class])
+        hole_classes &= ~((class_mask_t)1 << class);
+}
+
+static void hole_add(uintptr_t block)
+{
+    if (hole_listed(block, block_size(block)))
+        hole_link(block);
+}
+
+static void hole_remove(uintptr_t block)
+{
+    if (hole_listed(block, block_size(block)))
+        hole_unlink(block);
+}
+
+/* A hole for a block of size bytes, split to that size and tagged in use,
+ * or 0.  O(1): one bit scan, no list walk. */
+static uintptr_t hole_take(tag_t size)
+{
+    unsigned class = hole_class(size < MIN_HOLE ? MIN_HOLE : size);
+    class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
+    uintptr_t block = 0;
+    tag_t rest;
+    if (hole_classes >> class & 1 && block_size(hole_heads[class]) >= size)
+        block = hole_heads[class];
+    else if (larger)
+        block = hole_heads[__builtin_ctzll(larger)];
+    else
+        return 0;
+    hole_unlink(block);
+    rest = block_size(block) - size;
+    if (rest >= MIN_BLOCK) {
+        block_set(block + size, rest | FREE_BIT);
+        hole_add(block + size);
+    } else {
+        size += rest;
+    }
+    block_set(block, size);
+    return block;
+}
+
+/* Blocks allocated from now on lie above floor: holes below it wait. */
+static void scope_open(uintptr_t floor)
+{
+    scope_floor = floor;
+    hole_classes = 0;
+}
+
+/* Do the lists hold exactly the listed holes, each once, in its class? */
+static int holes_consistent(uintptr_t listed)
+{
+    unsigned class;
+    for (class = 0; class < CLASS_COUNT; class++) {
+        uintptr_t back = (uintptr_t)&hole_heads[class];
+        uintptr_t block;
+        if (!(hole_classes >> class & 1))
+            continue;
+        for (block = hole_heads[class]; block; block = *hole_next(block)) {
+            tag_t tag = *tag_at(block);
+            if (!listed-- || block < scope_floor || block >= heap_tail || !(tag & FREE_BIT) ||
+                !hole_listed(block, tag_size(tag)) || hole_class(tag_size(tag)) != class ||
+                *hole_back(block) != back)
+                return 0;
+            back = (uintptr_t)hole_next(block);
+        }
+        if (back == (uintptr_t)&hole_heads[class])
+            return 0;
+    }
+    return listed == 0;
+}
+
+#endif
+
+/* ---------------------------------------------------------------------------
  * Public functions
  */
 
-void *malloc(size_t n) { return block_append(n, 0); }
+void *malloc(size_t n)
+{
+    tag_t size = block_size_for(n);
+    uintptr_t block;
+    if (!size)
+        return 0;
+    block = hole_take(size);
+    return block ? (void *)(block + TAG_BYTES) : block_append(size, 0);
+}
 
 void free(void *p)
 {
@@ -245,24 +436,35 @@ void free(void *p)
     if (neighbour & FREE_BIT) {
         *tag_at(block) = 0;
         block -= tag_size(neighbour);
+        hole_remove(block);
     }
     if (end == heap_tail) {
         heap_tail = block;
         return;
     }
-    neighbour = *tag_at(end);
-    if (neighbour & FREE_BIT)
-        end += tag_size(neighbour);
+    if (*tag_at(end) & FREE_BIT) {
+        hole_remove(end);
+        end += block_size(end);
+    }
     block_set(block, (tag_t)(end - block) | FREE_BIT);
+    hole_add(block);
 }
 
-void free_all(void) { tail_reset(base_mark); }
+/* Moves the tail down to mark, retiring every block above it. */
+static void reset_to(uintptr_t mark)
+{
+    tail_reset(mark);
+    scope_open(mark);
+}
+
+void free_all(void) { reset_to(base_mark); }
 
 void *free_get_mark(void)
 {
     if (heap_tail != base_mark && *tag_at(heap_tail - TAG_BYTES) != (MARK_TAG ^ FOOTER_KEY) &&
-        !block_append(0, MARK_BIT))
+        !block_append(MIN_BLOCK, MARK_BIT))
         return 0;
+    scope_open(heap_tail);
     return (void *)heap_tail;
 }
 
@@ -293,15 +495,16 @@ void free_to_mark(void *mark)
         reject_input();
         return;
     }
-    tail_reset(address);
+    reset_to(address);
 }
 
 /* ---------------------------------------------------------------------------
  * Diagnostics
  */
 
-/* Walks the blocks, adding up stats; returns 1 if every tag is consistent. */
-static int heap_walk(struct malloc0_stats *stats)
+/* Walks the blocks, adding up stats and counting the holes that must be
+ * listed; returns 1 if every tag is consistent. */
+static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
 {
     uintptr_t block = HEAP_START;
     int base_found = base_mark == HEAP_START;
@@ -312,6 +515,7 @@ static int heap_walk(struct malloc0_stats *stats)
     stats->peak_tail = peak_tail;
     stats->memory_size = __builtin_wasm_memory_size(0) << PAGE_SHIFT;
     stats->bytes_in_use = stats->blocks_in_use = stats->bytes_free = 0;
+    *listed = 0;
     while (block < heap_tail) {
         tag_t tag = *tag_at(block);
         uintptr_t size = tag_size(tag);
@@ -321,6 +525,7 @@ static int heap_walk(struct malloc0_stats *stats)
             return 0;
         if (tag & FREE_BIT) {
             stats->bytes_free += size;
+            *listed += hole_listed(block, size);
         } else if (!(tag & MARK_BIT)) {
             stats->bytes_in_use += size;
             stats->blocks_in_use++;
@@ -333,14 +538,16 @@ static int heap_walk(struct malloc0_stats *stats)
            stale_next >= heap_tail;
 }
 
-void malloc0_stats(struct malloc0_stats *stats) { heap_walk(stats); }
-
-int malloc0_check(void)
+void malloc0_stats(struct malloc0_stats *stats)
 {
-    struct malloc0_stats stats;
+    uintptr_t listed;
+    heap_walk(stats, &listed);
+}
+
+/* Does the chain of retired headers run from stale_next to NO_STALE? */
+static int stale_chain_consistent(void)
+{
     uintptr_t link = stale_next;
-    if (!heap_walk(&stats))
-        return 0;
     while (link != NO_STALE) {
         tag_t tag;
         if (link > peak_tail)
@@ -351,4 +558,11 @@ int malloc0_check(void)
         link += tag_size(tag);
     }
     return 1;
+}
+
+int malloc0_check(void)
+{
+    struct malloc0_stats stats;
+    uintptr_t listed;
+    return heap_walk(&stats, &listed) && holes_consistent(listed) && stale_chain_consistent();
 }

@@ -21,9 +21,10 @@
  *
  * Memory cost: every block carries 8 bytes of tags (a 4-byte size before the
  * payload and one after it), at every alignment; a block's size is its
- * request plus 8, rounded up to MALLOC0_ALIGN.  A mark costs one tag-only
- * block (8 bytes, or 16 at MALLOC0_ALIGN 16) unless the last block already
- * is one.
+ * request plus 8, rounded up to MALLOC0_ALIGN (at MALLOC0_ALIGN 4, a block
+ * reused from a hole may keep 4 more bytes, too few to split off).  A mark
+ * costs one tag-only block (8 bytes, or 16 at MALLOC0_ALIGN 16) unless the
+ * last block already is one.
  *
  * Invalid input has defined behaviour and never corrupts the heap:
  *

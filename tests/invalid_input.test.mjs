@@ -4,7 +4,7 @@
 // nothing in both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALIGNS, loadHeap } from './lib/heap.mjs';
+import { BUILDS, loadHeap } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const TAG = 4;
@@ -127,15 +127,15 @@ const invalidMarks = {
   },
 };
 
-function prepare(align, variant, setup) {
-  const heap = loadHeap(align, variant);
+function prepare(build, variant, setup) {
+  const heap = loadHeap(build, variant);
   const shadow = new Shadow(heap);
   const call = setup(shadow);
   return { heap, shadow, call };
 }
 
-function assertIgnored(align, setup) {
-  const { heap, shadow, call } = prepare(align, 'plain', setup);
+function assertIgnored(build, setup) {
+  const { heap, shadow, call } = prepare(build, 'plain', setup);
   const before = heap.stats();
   call();
   assert.deepEqual(heap.stats(), before, 'the heap changed');
@@ -148,25 +148,25 @@ function assertIgnored(align, setup) {
   shadow.assertAgrees();
 }
 
-for (const align of ALIGNS) {
+for (const build of BUILDS) {
   for (const [name, setup] of Object.entries(invalidFrees)) {
-    test(`free: ${name} is ignored, MALLOC0_ALIGN ${align}`, () => assertIgnored(align, setup));
-    test(`free: ${name} traps in the debug build, MALLOC0_ALIGN ${align}`, () => {
-      const { call } = prepare(align, 'debug', setup);
+    test(`free: ${name} is ignored, ${build.name}`, () => assertIgnored(build, setup));
+    test(`free: ${name} traps in the debug build, ${build.name}`, () => {
+      const { call } = prepare(build, 'debug', setup);
       assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
     });
   }
   for (const [name, setup] of Object.entries(invalidMarks)) {
-    test(`free_to_mark: ${name} is ignored, MALLOC0_ALIGN ${align}`, () => assertIgnored(align, setup));
-    test(`free_to_mark: ${name} traps in the debug build, MALLOC0_ALIGN ${align}`, () => {
-      const { call } = prepare(align, 'debug', setup);
+    test(`free_to_mark: ${name} is ignored, ${build.name}`, () => assertIgnored(build, setup));
+    test(`free_to_mark: ${name} traps in the debug build, ${build.name}`, () => {
+      const { call } = prepare(build, 'debug', setup);
       assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
     });
   }
 
   for (const variant of ['plain', 'debug']) {
-    test(`free(NULL) and marks at or beyond the tail do nothing, ${variant}, MALLOC0_ALIGN ${align}`, () => {
-      const heap = loadHeap(align, variant);
+    test(`free(NULL) and marks at or beyond the tail do nothing, ${variant}, ${build.name}`, () => {
+      const heap = loadHeap(build, variant);
       const shadow = new Shadow(heap);
       shadow.malloc(10);
       const mark = heap.getMark();
@@ -184,8 +184,8 @@ for (const align of ALIGNS) {
     });
   }
 
-  test(`malloc of an unrepresentable size returns NULL, MALLOC0_ALIGN ${align}`, () => {
-    const heap = loadHeap(align);
+  test(`malloc of an unrepresentable size returns NULL, ${build.name}`, () => {
+    const heap = loadHeap(build);
     const shadow = new Shadow(heap);
     shadow.malloc(100);
     const before = heap.stats();

@@ -4,7 +4,7 @@
 // last bytes the host allows can still be had.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALIGNS, MAX_PAGES, PAGE, TAGS, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, MAX_PAGES, PAGE, TAGS, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const LIMIT = MAX_PAGES * PAGE;
@@ -23,10 +23,11 @@ function exhaust(shadow, rng) {
   }
 }
 
-for (const align of ALIGNS) {
+for (const build of BUILDS) {
+  const { align } = build;
   for (const variant of ['max', 'import']) {
-    test(`allocate until NULL, free, allocate again: ${variant}, MALLOC0_ALIGN ${align}`, () => {
-      const heap = loadHeap(align, variant);
+    test(`allocate until NULL, free, allocate again: ${variant}, ${build.name}`, () => {
+      const heap = loadHeap(build, variant);
       const shadow = new Shadow(heap);
       const rng = random(align);
       const count = exhaust(shadow, rng);
@@ -52,8 +53,8 @@ for (const align of ALIGNS) {
       shadow.verifyAll();
     });
 
-    test(`the last bytes below the host maximum can be allocated: ${variant}, MALLOC0_ALIGN ${align}`, () => {
-      const heap = loadHeap(align, variant);
+    test(`the last bytes below the host maximum can be allocated: ${variant}, ${build.name}`, () => {
+      const heap = loadHeap(build, variant);
       const shadow = new Shadow(heap);
       shadow.malloc(1000);
       // malloc0.h: the heap ends at least one tag (4 bytes) below the
@@ -67,8 +68,8 @@ for (const align of ALIGNS) {
       shadow.assertAgrees();
     });
 
-    test(`marks and free_all near the host maximum: ${variant}, MALLOC0_ALIGN ${align}`, () => {
-      const heap = loadHeap(align, variant);
+    test(`marks and free_all near the host maximum: ${variant}, ${build.name}`, () => {
+      const heap = loadHeap(build, variant);
       const shadow = new Shadow(heap);
       const rng = random(align + 100);
       const point = shadow.now();

@@ -2,11 +2,11 @@
 // model after every operation and with malloc0_check every few hundred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALIGNS, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const SEEDS = [1, 2, 3, 4];
-const OPERATIONS_PER_SEED = 60000; // 240,000 per alignment
+const OPERATIONS_PER_SEED = 60000; // 240,000 per build
 const CHECK_EVERY = 250;
 const LIVE_TARGET = 300;
 
@@ -18,8 +18,8 @@ function randomSize(rng) {
   return rng.below(65537);
 }
 
-function run(align, seed) {
-  const heap = loadHeap(align);
+function run(build, seed) {
+  const heap = loadHeap(build);
   const shadow = new Shadow(heap);
   const rng = random(seed);
   let marks = []; // stack of { mark, point }
@@ -69,8 +69,8 @@ function run(align, seed) {
   for (const [name, n] of Object.entries(counts)) assert.ok(n > 0, `no ${name} operation ran`);
 }
 
-for (const align of ALIGNS) {
+for (const build of BUILDS) {
   for (const seed of SEEDS) {
-    test(`random operations, MALLOC0_ALIGN ${align}, seed ${seed}`, () => run(align, seed));
+    test(`random operations, seed ${seed}, ${build.name}`, () => run(build, seed));
   }
 }

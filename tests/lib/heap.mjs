@@ -3,6 +3,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ALIGNS = [4, 8, 16];
+export const PROFILES = ['default', 'tiny'];
+// Every build the suite runs against: { profile, align, name }.
+export const BUILDS = PROFILES.flatMap((profile) => ALIGNS.map((align) => ({
+  profile, align, name: `${profile} profile, MALLOC0_ALIGN ${align}`,
+})));
 export const PAGE = 65536;
 export const MAX_PAGES = 64; // the Makefile's MAX_PAGES
 export const TAGS = 8; // bytes of tags per block, as malloc0.h states
@@ -11,13 +16,14 @@ const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_siz
 
 const buildDir = new URL('../../build/test/', import.meta.url);
 
-export function wasmPath(align, variant = 'plain') {
-  return fileURLToPath(new URL(`a${align}-${variant}.wasm`, buildDir));
+export function wasmPath({ profile, align }, variant = 'plain') {
+  return fileURLToPath(new URL(`${profile}-a${align}-${variant}.wasm`, buildDir));
 }
 
 // variant: plain | max (linked with --max-memory) | import (host memory) | debug
-export function loadHeap(align, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
-  const module = new WebAssembly.Module(readFileSync(wasmPath(align, variant)));
+export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
+  const { align } = build;
+  const module = new WebAssembly.Module(readFileSync(wasmPath(build, variant)));
   const imports = {};
   let hostMemory;
   if (variant === 'import') {
@@ -30,6 +36,7 @@ export function loadHeap(align, variant = 'plain', { maxPages = MAX_PAGES } = {}
   const memory = hostMemory ?? exports.memory;
   return {
     align,
+    profile: build.profile,
     exports,
     memory,
     malloc: (n) => exports.malloc(n) >>> 0,

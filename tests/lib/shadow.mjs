@@ -107,7 +107,11 @@ export class Shadow {
     let bytes = 0;
     for (const { size } of this.blocks.values()) bytes += this.heap.blockSize(size);
     assert.equal(stats.blocks_in_use, this.count, 'blocks in use');
-    assert.equal(stats.bytes_in_use, bytes, 'bytes in use');
+    // malloc0.h: a block taken from a hole may keep a rest too small to be a
+    // block of its own (4 bytes, at MALLOC0_ALIGN 4 only).
+    const slack = this.heap.align === 4 && this.heap.profile === 'default' ? 4 : 0;
+    assert.ok(stats.bytes_in_use >= bytes && stats.bytes_in_use <= bytes + slack * this.count,
+      `bytes in use: ${stats.bytes_in_use}, blocks need ${bytes}`);
     assert.ok(stats.tail <= stats.memory_size || stats.memory_size === 0, 'tail inside memory');
   }
 

@@ -1,0 +1,106 @@
+// The default profile reuses freed interior blocks (holes): memory stays
+// within a bound of the live bytes on FIFO, steady-state and churn
+// workloads, and holes below a mark are never handed to blocks allocated
+// after it, so free_to_mark still releases everything it should.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BUILDS, PAGE, TAGS, loadHeap, random } from './lib/heap.mjs';
+import { Shadow } from './lib/shadow.mjs';
+import { churn, fifo, steady } from './lib/workloads.mjs';
+
+const DEFAULT_BUILDS = BUILDS.filter((b) => b.profile === 'default');
+const LIVE_FACTOR = 1.25;
+const SMALL_CONSTANT = 4096;
+const GROWTH_SLACK = 1 / 8; // memory grows by an eighth at a time
+const LEVELS = 1000;
+const SETTLED = 100;
+const HEADER = TAGS / 2;
+
+for (const build of DEFAULT_BUILDS) {
+  for (const [name, workload] of Object.entries({ fifo, steady, churn })) {
+    test(`${name}: memory within ${LIVE_FACTOR} x live bytes + per-block overhead, ${build.name}`, () => {
+      const heap = loadHeap(build);
+      const shadow = new Shadow(heap);
+      const peak = workload(shadow, random(1));
+      shadow.assertAgrees();
+      const stats = heap.stats();
+      const perBlock = TAGS + build.align - 1;
+      const bound = LIVE_FACTOR * peak.bytes + peak.blocks * perBlock + SMALL_CONSTANT;
+      assert.ok(stats.peak_tail - stats.heap_base <= bound,
+        `heap peaked at ${stats.peak_tail - stats.heap_base} bytes for ${peak.bytes} live in ${peak.blocks} blocks (bound ${bound})`);
+      const pages = stats.memory_size / PAGE;
+      const pageBound = Math.ceil((stats.peak_tail * (1 + GROWTH_SLACK)) / PAGE) + 1;
+      assert.ok(pages <= pageBound, `${pages} pages for a peak tail of ${stats.peak_tail}`);
+    });
+  }
+
+  test(`freed interior blocks are reused before the tail grows, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    const rng = random(3);
+    const blocks = [];
+    for (let i = 0; i < 400; i++) blocks.push(shadow.malloc(256 + rng.below(64)));
+    shadow.malloc(10); // keeps the holes off the tail
+    const { tail } = heap.stats();
+    for (let i = 0; i < blocks.length; i += 2) shadow.free(blocks[i]);
+    // Every request fits in every hole, and each hole holds two of them.
+    for (let i = 0; i < blocks.length; i++) shadow.malloc(rng.below(120));
+    assert.equal(heap.stats().tail, tail, 'the tail grew although holes fit');
+    shadow.assertAgrees();
+    shadow.verifyAll();
+  });
+
+  test(`level blocks never land in world holes below the level's mark, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    const rng = random(4);
+    const world = [];
+    for (let i = 0; i < 300; i++) world.push(shadow.malloc(16 + rng.below(400)));
+    for (let i = 0; i < world.length; i += 2) shadow.free(world[i]); // holes
+    const point = shadow.now();
+    const mark = heap.getMark();
+    let peak;
+    for (let level = 0; level < LEVELS; level++) {
+      const levelRng = random(level % 10);
+      const levelBlocks = [];
+      for (let i = 0; i < 150; i++) {
+        const p = shadow.malloc(levelRng.below(400));
+        assert.ok(p >= mark, `a level block (${p}) was placed below the mark (${mark})`);
+        levelBlocks.push(p);
+        if (levelRng.next() < 0.3) shadow.free(levelBlocks.splice(levelRng.below(levelBlocks.length), 1)[0]);
+      }
+      shadow.releaseAfter(point);
+      heap.freeToMark(mark);
+      if (level % 50 === 0) shadow.assertAgrees();
+      if (level === SETTLED) peak = heap.stats();
+    }
+    const end = heap.stats();
+    assert.equal(end.tail, mark, 'everything after the mark was released');
+    assert.equal(end.peak_tail, peak.peak_tail, 'memory grew over the levels');
+    assert.equal(end.memory_size, peak.memory_size);
+    shadow.assertAgrees();
+    shadow.verifyAll();
+  });
+
+  test(`holes freed below a mark wait, and are reused after a reset below them, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    const a = shadow.malloc(100);
+    shadow.malloc(100);
+    const pointBefore = shadow.now();
+    const outer = heap.getMark();
+    const w = shadow.malloc(100);
+    shadow.malloc(100);
+    const inner = heap.getMark();
+    shadow.free(a); // below both marks: waits
+    shadow.free(w); // between the marks: waits while the inner scope is open
+    const p = shadow.malloc(100);
+    assert.ok(p >= inner, 'a block allocated after the inner mark lies above it');
+    shadow.releaseAfter(pointBefore);
+    heap.freeToMark(outer); // the hole at w is released with its scope
+    const q = shadow.malloc(100);
+    assert.equal(q, heap.stats().tail - heap.blockSize(100) + HEADER, 'allocated at the tail');
+    shadow.assertAgrees();
+    assert.equal(heap.stats().bytes_free, heap.blockSize(100), 'the hole at a waits below the mark');
+  });
+}
