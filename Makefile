@@ -34,7 +34,7 @@ VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 
-.PHONY: all test demo size clean deps warnings seed-build bench size-costs
+.PHONY: all test demo size clean deps wasi-deps warnings seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
@@ -106,13 +106,30 @@ size: $(SIZE_WASM)
 clean:
 	rm -rf $(B) $(DEMO)/str_toggle.wasm
 
-# Benchmarks: flat time per pair from 10^3 to 10^6 live blocks.
-$(B)/bench/scaling.wasm: $(LIB) bench/scaling.c | deps
+# Benchmarks: one driver (bench/driver.c) linked against each allocator.
+BENCH_OPT := -O2 -fno-builtin
+BENCH_WASM := $(foreach a,default tiny bump floor dlmalloc,$(B)/bench/$(a).wasm)
+$(B)/bench/default.wasm: $(LIB) bench/driver.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) -O2 $(LINK) -o $@ malloc0.c bench/scaling.c
+	$(CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS -o $@ malloc0.c bench/driver.c
+$(B)/bench/tiny.wasm: $(LIB) bench/driver.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_tiny) -o $@ malloc0.c bench/driver.c
+$(B)/bench/%.wasm: bench/%.c bench/driver.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -o $@ $< bench/driver.c
+# dlmalloc as Debian's wasi-libc package builds it.
+$(B)/bench/dlmalloc.wasm: bench/driver.c | deps wasi-deps
+	@mkdir -p $(@D)
+	$(CC) --target=wasm32-wasi -mexec-model=reactor $(WARN) $(BENCH_OPT) -o $@ bench/driver.c
 
-bench: $(B)/bench/scaling.wasm
-	node bench/scaling.mjs
+wasi-deps:
+	@[ -f /usr/lib/wasm32-wasi/libc.a ] && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wasi-libc libclang-rt-14-dev-wasm32 >/dev/null; \
+	    else echo "the dlmalloc benchmark needs: sudo apt-get install wasi-libc libclang-rt-14-dev-wasm32"; exit 1; fi; }
+
+bench: $(BENCH_WASM)
+	node --no-liftoff bench/run.mjs
 
 # What each guarantee costs in code bytes.
 size-costs: | deps

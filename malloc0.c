@@ -116,7 +116,7 @@ typedef __UINT32_TYPE__ __attribute__((__may_alias__)) tag_t;
  */
 #define FOOTER_KEY (~FLAG_BITS)
 #define PAGE_SHIFT 16
-/* Memory grows by at least 1 / 2^GROW_SHIFT of its current size. */
+/* Memory grows by at least 1 / 2^GROW_SHIFT of the heap's size. */
 #define GROW_SHIFT 3
 /* Where the chain of retired headers ends: above any tail. */
 #define NO_STALE (~(uintptr_t)FLAG_BITS)
@@ -190,13 +190,15 @@ static int block_in_use(uintptr_t block)
  */
 
 /* Makes linear memory reach beyond end (so that a tag fits at the tail),
- * growing it by an eighth or by what is needed, whichever is larger, and by
- * exactly what is needed if the host refuses the larger step. */
+ * growing it by an eighth of the heap or by what is needed, whichever is
+ * larger, and by exactly what is needed if the host refuses the larger step.
+ * Steps in proportion to the heap keep memory.grow calls logarithmic in the
+ * heap's size and the slack under an eighth of it. */
 static int memory_reach(uintptr_t end)
 {
     uintptr_t pages = __builtin_wasm_memory_size(0);
     uintptr_t needed = (end >> PAGE_SHIFT) + 1;
-    uintptr_t step = pages >> GROW_SHIFT;
+    uintptr_t step = (end - HEAP_START) >> (PAGE_SHIFT + GROW_SHIFT);
     if (needed <= pages)
         return 1;
     needed -= pages;
@@ -325,14 +327,17 @@ static void hole_link(uintptr_t block)
     hole_classes |= bit;
 }
 
+/* A hole whose back link is a list head was first in its class; if it was
+ * also last, the class is empty now. */
 static void hole_unlink(uintptr_t block)
 {
-    unsigned class = hole_class(block_size(block));
     link_t next = *hole_next(block);
-    *(link_t *)*hole_back(block) = next;
+    link_t back = *hole_back(block);
+    uintptr_t class = (back - (uintptr_t)hole_heads) / sizeof(link_t);
+    *(link_t *)back = next;
     if (next)
-        *hole_back(next) = *hole_back(block);
-    if (!hole_heads[class])
+        *hole_back(next) = back;
+    else if (class < CLASS_COUNT)
         hole_classes &= ~((class_mask_t)1 << class);
 }
 

@@ -59,8 +59,8 @@ typedef __SIZE_TYPE__ size_t;
  * malloc(0) returns a unique non-NULL pointer.  Returns NULL, with the heap
  * unchanged, when n cannot be represented as a block (n near SIZE_MAX) or
  * when memory.grow fails because the host's maximum is reached.  Memory grows
- * by an eighth of its size at a time, or by exactly what is needed when that
- * is all the host still allows.  The heap keeps one tag (4 bytes) of memory
+ * by an eighth of the heap's size at a time, or by exactly what is needed
+ * when that is all the host still allows.  The heap keeps one tag (4 bytes) of memory
  * beyond its last block, so a block never ends exactly at the memory's end
  * (at MALLOC0_ALIGN 8 and 16 none could anyway).
  */

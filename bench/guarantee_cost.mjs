@@ -13,12 +13,13 @@ const scratch = mkdtempSync(join(tmpdir(), 'malloc0-cost-'));
 const CORE = ['malloc', 'free'];
 const MARKS = [...CORE, 'free_all', 'free_all_mark', 'free_get_mark', 'free_to_mark'];
 const cflags = (process.env.CFLAGS ?? '').split(' ').filter(Boolean);
+const PROFILES = { default: [], tiny: ['-DMALLOC0_TINY=1'] };
 
-function codeBytes(text, exports) {
+function codeBytes(text, exports, profile) {
   const c = join(scratch, 'malloc0.c');
   const wasm = join(scratch, 'm.wasm');
   writeFileSync(c, text);
-  execFileSync('clang', [...cflags, `-I${root}`, '-Wl,--no-entry',
+  execFileSync('clang', [...cflags, ...PROFILES[profile], `-I${root}`, '-Wl,--no-entry',
     ...exports.map((e) => `-Wl,--export=${e}`), '-o', wasm, c]);
   const sections = execFileSync('wasm-objdump', ['-h', wasm], { encoding: 'utf8' });
   return parseInt(/Code .*\(size=0x([0-9a-f]+)\)/.exec(sections)[1], 16);
@@ -36,7 +37,7 @@ const GUARANTEES = {
     'return __builtin_wasm_memory_grow(0, needed) != GROW_FAILED;',
     '__builtin_wasm_memory_grow(0, needed);\n    return 1;']],
   'malloc returns NULL for sizes that would wrap around': [[
-    'if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - block)\n        return 0;', '']],
+    'if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - heap_tail)\n        return 0;', '']],
   'free ignores pointers that are not blocks in use': [[
     'if (!block_in_use(block)) {\n        reject_input();\n        return;\n    }', '']],
   'a footer never reads as a header (MALLOC0_ALIGN 4)': [[
@@ -51,12 +52,15 @@ const GUARANTEES = {
     '    if (step > needed && __builtin_wasm_memory_grow(0, step) != GROW_FAILED)\n        return 1;\n', '']],
 };
 
-const core = codeBytes(source, CORE);
-const marks = codeBytes(source, MARKS);
-console.log(`code bytes, clang ${cflags.join(' ')}: malloc+free ${core}, with marks ${marks}\n`);
-console.log('| guarantee | malloc+free | with marks |');
-console.log('|---|---:|---:|');
-for (const [name, patches] of Object.entries(GUARANTEES)) {
-  const text = without(patches);
-  console.log(`| ${name} | ${core - codeBytes(text, CORE)} | ${marks - codeBytes(text, MARKS)} |`);
+for (const profile of Object.keys(PROFILES)) {
+  const core = codeBytes(source, CORE, profile);
+  const marks = codeBytes(source, MARKS, profile);
+  console.log(`${profile} profile, clang ${cflags.join(' ')}: malloc+free ${core}, with marks ${marks}\n`);
+  console.log('| guarantee | malloc+free | with marks |');
+  console.log('|---|---:|---:|');
+  for (const [name, patches] of Object.entries(GUARANTEES)) {
+    const text = without(patches);
+    console.log(`| ${name} | ${core - codeBytes(text, CORE, profile)} | ${marks - codeBytes(text, MARKS, profile)} |`);
+  }
+  console.log();
 }

@@ -1,0 +1,92 @@
+// make bench: every workload against every allocator, in one run.
+// ns per malloc+free pair (median of REPEATS, allocators interleaved inside
+// each repetition so that machine noise hits all alike), peak memory, and
+// code size. Prints markdown, writes bench/results.tsv. QUICK=1 is a smoke
+// run that asserts no timing.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+const QUICK = process.env.QUICK === '1';
+const REPEATS = QUICK ? 1 : Number(process.env.REPEATS ?? 7);
+const SCALE = QUICK ? 0.02 : 1;
+const PAGE = 65536;
+const dir = new URL('../build/bench/', import.meta.url);
+const here = new URL('./', import.meta.url);
+
+const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'bump', 'floor'];
+const files = { malloc0: 'default', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', bump: 'bump', floor: 'floor' };
+const modules = Object.fromEntries(ALLOCATORS.map((a) =>
+  [a, new WebAssembly.Module(readFileSync(new URL(`${files[a]}.wasm`, dir)))]));
+
+// name -> [export, arguments]; pairs scale with SCALE.
+const pairs = (n) => Math.max(1000, Math.round(n * SCALE));
+const WORKLOADS = {
+  lifo: ['lifo', [pairs(2e6)]],
+  fifo: ['fifo', [pairs(1e6)]],
+  random_free: ['random_free', [pairs(1e6)]],
+  steady: ['steady', [pairs(2e6)]],
+  churn: ['churn', [pairs(1e6)]],
+  marks: ['marks', [pairs(2e6)]],
+  ...scaling('replace_random', pairs(1e6)),
+  ...scaling('stacks_on_top', pairs(4e6)),
+  ...scaling('hole_then_tail', pairs(4e6)),
+};
+
+// One workload per live count, 10^3 to 10^6, prepared before the timer:
+// O(1) means flat columns.
+function scaling(name, n) {
+  return Object.fromEntries([1e3, 1e4, 1e5, 1e6].map((live) =>
+    [`${name}@${live.toExponential().replace('+', '')}`, [name, [n], live]]));
+}
+
+function runOnce(allocator, [name, args, live]) {
+  const { exports } = new WebAssembly.Instance(modules[allocator], {});
+  if (exports._initialize) exports._initialize();
+  if (!exports[name]) return null; // marks: malloc0 only
+  if (live && !exports.prepare(live)) throw new Error(`${allocator}: prepare(${live}) failed`);
+  const start = performance.now();
+  const done = exports[name](...args);
+  const ms = performance.now() - start;
+  if (!done) throw new Error(`${allocator} ${name}: malloc returned NULL`);
+  // Memory never shrinks: its size now is its peak. The driver's own data
+  // lies below the heap base and is left out.
+  const heap = exports.memory.buffer.byteLength - exports.heap_base();
+  return { ns: (ms * 1e6) / done, pages: Math.ceil(heap / PAGE), heap, live: exports.peak_live() };
+}
+
+const results = {}; // workload -> allocator -> [runs]
+for (let r = 0; r < REPEATS; r++) {
+  for (const [workload, spec] of Object.entries(WORKLOADS)) {
+    results[workload] ??= {};
+    for (const allocator of ALLOCATORS) {
+      const run = runOnce(allocator, spec);
+      if (run) (results[workload][allocator] ??= []).push(run);
+    }
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const rows = [];
+for (const [workload, byAllocator] of Object.entries(results)) {
+  const timed = Object.entries(byAllocator).filter(([a]) => a !== 'floor' && a !== 'bump');
+  const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
+  for (const [allocator, runs] of Object.entries(byAllocator)) {
+    const ns = median(runs.map((x) => x.ns));
+    const { pages, heap, live } = runs[0];
+    rows.push({ workload, allocator, ns, ratio: ns / best, pages, live, overhead: live ? heap / live : 0 });
+  }
+}
+
+const date = new Date().toISOString().slice(0, 10);
+console.log(`ns per malloc+free pair: median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}, ${date}.`);
+console.log('ratio: to the fastest real allocator on that workload (bump and floor are references).');
+console.log('peak pages: memory above the heap base at the end (memory never shrinks).');
+console.log('overhead: that memory / live bytes at peak (bump never frees).\n');
+console.log('| workload | allocator | ns/pair | ratio | peak heap pages | peak live bytes | overhead |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.workload} | ${r.allocator} | ${r.ns.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.pages} | ${r.live} | ${r.overhead.toFixed(2)} |`);
+}
+const tsv = ['workload\tallocator\tns_per_pair\tratio\tpeak_pages\tpeak_live_bytes\toverhead',
+  ...rows.map((r) => [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
+if (!QUICK) writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
