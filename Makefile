@@ -34,7 +34,7 @@ VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 
-.PHONY: all test demo size clean deps wasi-deps warnings seed-build bench size-costs
+.PHONY: all test demo size clean deps wasi-deps plot-deps warnings seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
@@ -128,8 +128,23 @@ wasi-deps:
 	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wasi-libc libclang-rt-14-dev-wasm32 >/dev/null; \
 	    else echo "the dlmalloc benchmark needs: sudo apt-get install wasi-libc libclang-rt-14-dev-wasm32"; exit 1; fi; }
 
-bench: $(BENCH_WASM)
-	node --no-liftoff bench/run.mjs
+# Each allocator exporting malloc and free, at -Oz, for the size row.
+BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
+$(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/%-core.wasm
+	cp $< $@
+$(B)/bench/size-bump.wasm: bench/bump.c | deps
+	$(CC) $(WASM) $(WARN) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API)) -o $@ $<
+$(B)/bench/size-dlmalloc.wasm: | deps wasi-deps
+	$(CC) --target=wasm32-wasi -mexec-model=reactor $(OPT_SIZE) $(call exports,$(CORE_API)) -o $@ -x c /dev/null
+
+plot-deps:
+	@command -v gnuplot >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; \
+	  else echo "the benchmark plot needs: sudo apt-get install gnuplot-nox"; exit 1; fi; }
+
+# QUICK=1: a smoke run (figures not meaningful, nothing written).
+bench: $(BENCH_WASM) $(BENCH_SIZE) | plot-deps
+	QUICK=$(QUICK) node --no-liftoff bench/run.mjs
 
 # What each guarantee costs in code bytes.
 size-costs: | deps

@@ -1,9 +1,12 @@
 // make bench: every workload against every allocator, in one run.
 // ns per malloc+free pair (median of REPEATS, allocators interleaved inside
 // each repetition so that machine noise hits all alike), peak memory, and
-// code size. Prints markdown, writes bench/results.tsv. QUICK=1 is a smoke
-// run that asserts no timing.
+// code size. Prints markdown, writes bench/results.tsv and, with gnuplot,
+// bench/results.svg. QUICK=1 is a smoke run that asserts no timing and
+// writes nothing.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 const QUICK = process.env.QUICK === '1';
@@ -78,15 +81,70 @@ for (const [workload, byAllocator] of Object.entries(results)) {
 }
 
 const date = new Date().toISOString().slice(0, 10);
-console.log(`ns per malloc+free pair: median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}, ${date}.`);
-console.log('ratio: to the fastest real allocator on that workload (bump and floor are references).');
-console.log('peak pages: memory above the heap base at the end (memory never shrinks).');
-console.log('overhead: that memory / live bytes at peak (bump never frees).\n');
-console.log('| workload | allocator | ns/pair | ratio | peak heap pages | peak live bytes | overhead |');
-console.log('|---|---|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  console.log(`| ${r.workload} | ${r.allocator} | ${r.ns.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.pages} | ${r.live} | ${r.overhead.toFixed(2)} |`);
+const machine = `${cpus().length}-core ${cpus()[0].model.trim()}, Node ${process.version}`;
+const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'marks'];
+const cell = (workload, allocator, field, digits) => {
+  const row = rows.find((x) => x.workload === workload && x.allocator === allocator);
+  return row ? row[field].toFixed(digits) : '–';
+};
+const table = (title, workloads, field, digits) => {
+  console.log(`\n${title}\n`);
+  console.log(`| workload | ${ALLOCATORS.join(' | ')} |`);
+  console.log(`|---|${ALLOCATORS.map(() => '---:').join('|')}|`);
+  for (const w of workloads) {
+    console.log(`| ${w} | ${ALLOCATORS.map((a) => cell(w, a, field, digits)).join(' | ')} |`);
+  }
+};
+
+console.log(`${date}, ${machine}, median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}.`);
+table('ns per malloc+free pair (bump never frees; floor does nothing: the loop itself)', MAIN, 'ns', 1);
+table('peak heap pages (64 KiB above the heap base)', MAIN, 'pages', 0);
+table('overhead: peak heap bytes / peak live bytes', MAIN, 'overhead', 2);
+const SCALING = Object.keys(WORKLOADS).filter((w) => w.includes('@'));
+table('O(1): ns per pair as live blocks grow from 10^3 to 10^6', SCALING, 'ns', 1);
+
+// Code-section bytes of each allocator exporting malloc and free, read from
+// the modules the Makefile built at -Oz.
+function codeBytes(file) {
+  const wasm = readFileSync(new URL(file, dir));
+  let at = 8;
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = wasm[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  while (at < wasm.length) {
+    const id = wasm[at++];
+    const size = leb();
+    if (id === 10) return size;
+    at += size;
+  }
+  return 0;
 }
-const tsv = ['workload\tallocator\tns_per_pair\tratio\tpeak_pages\tpeak_live_bytes\toverhead',
-  ...rows.map((r) => [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
-if (!QUICK) writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
+const SIZE_FILES = { malloc0: 'size-default.wasm', 'malloc0-tiny': 'size-tiny.wasm', dlmalloc: 'size-dlmalloc.wasm', bump: 'size-bump.wasm' };
+console.log('\ncode-section bytes, malloc and free exported, -Oz\n');
+console.log(`| ${Object.keys(SIZE_FILES).join(' | ')} |`);
+console.log(`|${Object.keys(SIZE_FILES).map(() => '---:').join('|')}|`);
+console.log(`| ${Object.values(SIZE_FILES).map(codeBytes).join(' | ')} |`);
+
+if (!QUICK) {
+  const tsv = ['workload\tallocator\tns_per_pair\tratio\tpeak_pages\tpeak_live_bytes\toverhead',
+    ...rows.map((r) => [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
+  writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
+  plot();
+}
+
+// Two bar charts, ns per pair and peak pages, for the main workloads.
+function plot() {
+  const shown = ALLOCATORS.filter((a) => a !== 'floor');
+  const wide = (field) => [`workload\t${shown.join('\t')}`,
+    ...MAIN.map((w) => `${w}\t${shown.map((a) => cell(w, a, field, 2).replace('–', 'NaN')).join('\t')}`)].join('\n');
+  writeFileSync(new URL('plot-ns.tsv', dir), `${wide('ns')}\n`);
+  writeFileSync(new URL('plot-pages.tsv', dir), `${wide('pages')}\n`);
+  execFileSync('gnuplot', ['-e', `data_dir='${dir.pathname}'; output='${new URL('results.svg', here).pathname}'; ` +
+    `subtitle='${date}, ${machine}'; columns=${shown.length + 1}`, new URL('plot.gp', here).pathname]);
+  console.log('\nwrote bench/results.tsv and bench/results.svg');
+}
