@@ -6,6 +6,9 @@ WARN      := -Wall -Wextra -Werror
 # malloc0.c defines malloc and free: clang must not treat them as libc's.
 LIBFLAGS  := -fno-builtin
 OPT_SIZE  := -Oz
+# Sizes are measured with LTO, which sees the exports: without it, helpers
+# that only removed functions share are kept out of line.
+SIZE_LTO  := -flto
 OPT_TEST  := -O2
 LINK      := -Wl,--no-entry
 ALIGNS    := 4 8 16
@@ -16,13 +19,14 @@ PAGE      := 65536
 
 CORE_API  := malloc free
 MARK_API  := free_all free_all_mark free_get_mark free_to_mark
-TEST_API  := $(CORE_API) $(MARK_API) malloc0_check test_stats
+C_API     := calloc realloc aligned_alloc posix_memalign memalign malloc_usable_size
+TEST_API  := $(CORE_API) $(MARK_API) $(C_API) malloc0_check test_stats
 exports    = $(foreach name,$(1),-Wl,--export=$(name))
 
 LIB       := malloc0.c malloc0.h
 B         := build
 TESTS     := $(wildcard tests/*.test.mjs)
-TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug,\
+TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
 DEMO      := examples/str_toggle
 
@@ -33,6 +37,7 @@ VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
+VARIANT_bulk   := -mbulk-memory
 
 .PHONY: all test demo size clean deps wasi-deps plot-deps warnings seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
@@ -86,22 +91,25 @@ $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
 demo: $(DEMO)/str_toggle.wasm
 	node $(DEMO)/run.mjs
 
-# Code-section bytes at -Oz: malloc and free alone, then with the marks, for
-# each profile.
-SIZE_WASM := $(foreach p,$(PROFILES),$(B)/size/$(p)-core.wasm $(B)/size/$(p)-marks.wasm)
+# Code-section bytes at -Oz with LTO: malloc and free alone, with the marks,
+# and the whole API, for each profile.
+SIZE_SETS := core marks all
+SIZE_WASM := $(foreach p,$(PROFILES),$(foreach s,$(SIZE_SETS),$(B)/size/$(p)-$(s).wasm))
 SIZE_API_core  := $(CORE_API)
 SIZE_API_marks := $(CORE_API) $(MARK_API)
+SIZE_API_all   := $(CORE_API) $(MARK_API) $(C_API)
 $(B)/size/%.wasm: $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) $(PROFILE_$(firstword $(subst -, ,$*))) \
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(firstword $(subst -, ,$*))) \
 	  $(call exports,$(SIZE_API_$(lastword $(subst -, ,$*)))) -o $@ malloc0.c
 
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
 size: $(SIZE_WASM)
-	@echo "code section bytes at $(OPT_SIZE), MALLOC0_ALIGN 16:"
-	@echo "  profile   malloc+free   with marks"
-	@$(foreach p,$(PROFILES),printf '  %-9s %11s %12s\n' $(p) \
-	  "$(call code-bytes,$(B)/size/$(p)-core.wasm)" "$(call code-bytes,$(B)/size/$(p)-marks.wasm)";)
+	@echo "code section bytes at $(OPT_SIZE) $(SIZE_LTO), MALLOC0_ALIGN 16:"
+	@echo "  profile   malloc+free   with marks   whole API"
+	@$(foreach p,$(PROFILES),printf '  %-9s %11s %12s %11s\n' $(p) \
+	  "$(call code-bytes,$(B)/size/$(p)-core.wasm)" "$(call code-bytes,$(B)/size/$(p)-marks.wasm)" \
+	  "$(call code-bytes,$(B)/size/$(p)-all.wasm)";)
 
 clean:
 	rm -rf $(B) $(DEMO)/str_toggle.wasm
@@ -148,4 +156,4 @@ bench: $(BENCH_WASM) $(BENCH_SIZE) | plot-deps
 
 # What each guarantee costs in code bytes.
 size-costs: | deps
-	CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE)" node bench/guarantee_cost.mjs
+	CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs

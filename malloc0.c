@@ -249,16 +249,18 @@ static tag_t block_size_for(uintptr_t n)
     return (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
 }
 
-/* Appends a block of size bytes with flags at the tail; returns its
- * payload, or 0 with nothing changed. */
-static void *block_append(tag_t size, tag_t flags)
+/* Appends a block of size bytes with flags at the tail; returns it, or 0
+ * with nothing changed. */
+static uintptr_t block_append(tag_t size, tag_t flags)
 {
     uintptr_t block = heap_tail;
     if (!tail_extend(block + size))
         return 0;
     block_set(block, size | flags);
-    return (void *)(block + TAG_BYTES);
+    return block;
 }
+
+static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_BYTES) : 0; }
 
 /* ---------------------------------------------------------------------------
  * Holes
@@ -412,32 +414,15 @@ static int holes_consistent(uintptr_t listed)
 #endif
 
 /* ---------------------------------------------------------------------------
- * Public functions
+ * Blocks in use
  */
 
-void *malloc(size_t n)
+/* Frees a block in use: merges it with its free neighbours, then gives it
+ * back to the tail or keeps it as a hole. */
+static void block_release(uintptr_t block)
 {
-    tag_t size = block_size_for(n);
-    uintptr_t block;
-    if (!size)
-        return 0;
-    block = hole_take(size);
-    return block ? (void *)(block + TAG_BYTES) : block_append(size, 0);
-}
-
-void free(void *p)
-{
-    uintptr_t block = (uintptr_t)p - TAG_BYTES;
-    uintptr_t end;
-    tag_t neighbour;
-    if (!p)
-        return;
-    if (!block_in_use(block)) {
-        reject_input();
-        return;
-    }
-    end = block + *tag_at(block);
-    neighbour = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
+    uintptr_t end = block + *tag_at(block);
+    tag_t neighbour = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
     if (neighbour & FREE_BIT) {
         *tag_at(block) = 0;
         block -= tag_size(neighbour);
@@ -453,6 +438,200 @@ void free(void *p)
     }
     block_set(block, (tag_t)(end - block) | FREE_BIT);
     hole_add(block);
+}
+
+/* Shrinks a block in use to size bytes, releasing the rest if it can be a
+ * block of its own. */
+static void block_trim(uintptr_t block, tag_t size)
+{
+    tag_t rest = block_size(block) - size;
+    if (rest < MIN_BLOCK)
+        return;
+    block_set(block, size);
+    block_set(block + size, rest);
+    block_release(block + size);
+}
+
+/* Grows a block in use to size bytes in place, into the tail or into the
+ * free block after it; returns 0 with nothing changed if neither has room. */
+static int block_grow(uintptr_t block, tag_t size)
+{
+    uintptr_t end = block + block_size(block);
+    tag_t next;
+    if (end == heap_tail) {
+        if (!tail_extend(block + size))
+            return 0;
+        block_set(block, size);
+        return 1;
+    }
+    next = *tag_at(end);
+    if (!(next & FREE_BIT) || block_size(block) + tag_size(next) < size)
+        return 0;
+    hole_remove(end);
+    block_set(block, block_size(block) + tag_size(next));
+    block_trim(block, size);
+    return 1;
+}
+
+/* A block of size bytes in use: a hole if one fits, else at the tail. */
+static uintptr_t block_alloc(tag_t size)
+{
+    uintptr_t block = hole_take(size);
+    return block ? block : block_append(size, 0);
+}
+
+/* The block of a pointer malloc returned, or 0 for NULL and for anything
+ * else (which traps in the debug build). */
+static uintptr_t block_of(void *p)
+{
+    uintptr_t block = (uintptr_t)p - TAG_BYTES;
+    if (block_in_use(block))
+        return block;
+    if (p)
+        reject_input();
+    return 0;
+}
+
+/*
+ * Zeroing and copying whole words.  With bulk memory they are memory.fill
+ * and memory.copy; without it, plain loops that clang must not turn into
+ * calls to memset or memcpy, which a module without libc lacks.
+ */
+#ifdef __wasm_bulk_memory__
+static void words_zero(uintptr_t to, uintptr_t bytes) { __builtin_memset((void *)to, 0, bytes); }
+static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
+{
+    __builtin_memcpy((void *)to, (const void *)from, bytes);
+}
+#else
+__attribute__((no_builtin("memset"))) static void words_zero(uintptr_t to, uintptr_t bytes)
+{
+    for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES)
+        *tag_at(to) = 0;
+}
+__attribute__((no_builtin("memcpy"))) static void words_copy(uintptr_t to, uintptr_t from,
+                                                             uintptr_t bytes)
+{
+    for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES, from += TAG_BYTES)
+        *tag_at(to) = *tag_at(from);
+}
+#endif
+
+static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1) & ~(TAG_BYTES - 1); }
+
+/* ---------------------------------------------------------------------------
+ * Public functions
+ */
+
+void *malloc(size_t n)
+{
+    tag_t size = block_size_for(n);
+    return size ? payload_of(block_alloc(size)) : 0;
+}
+
+void free(void *p)
+{
+    uintptr_t block = block_of(p);
+    if (block)
+        block_release(block);
+}
+
+/*
+ * Memory above the highest tail so far is zero as memory.grow (or the host)
+ * made it.  The one word a reset may write there is a link of the retired
+ * chain, which the tail erases as it passes, before any block covers it.
+ * Resets and marks only move the tail down, so the bound holds after them.
+ */
+void *calloc(size_t count, size_t each)
+{
+    size_t n;
+    uintptr_t fresh = peak_tail, payload, end;
+    tag_t size;
+    if (__builtin_mul_overflow(count, each, &n) || !(size = block_size_for(n)))
+        return 0;
+    payload = (uintptr_t)payload_of(block_alloc(size));
+    end = payload + round_to_word(n);
+    if (payload && payload < fresh)
+        words_zero(payload, (end < fresh ? end : fresh) - payload);
+    return (void *)payload;
+}
+
+void *realloc(void *p, size_t n)
+{
+    uintptr_t block, moved;
+    tag_t size, have;
+    if (!p)
+        return malloc(n);
+    if (!(block = block_of(p)) || !(size = block_size_for(n)))
+        return 0;
+    have = block_size(block);
+    if (size <= have) {
+        block_trim(block, size);
+        return p;
+    }
+    if (block_grow(block, size))
+        return p;
+    if (!(moved = block_alloc(size)))
+        return 0;
+    words_copy(moved + TAG_BYTES, (uintptr_t)p, have - TAGS_PER_BLOCK_BYTES);
+    block_release(block);
+    return payload_of(moved);
+}
+
+/*
+ * An aligned block is cut from a larger one: the lead before the aligned
+ * payload becomes a free block of its own (a lead too small for a block
+ * grows by one alignment step), and so does the rest after it.
+ */
+static void *aligned_block(size_t align, size_t n)
+{
+    tag_t size = block_size_for(n), padded;
+    uintptr_t block, lead;
+    if (align <= ALIGN)
+        return size ? payload_of(block_alloc(size)) : 0;
+    if (!size || n > NO_STALE - align - MIN_BLOCK ||
+        !(padded = block_size_for(n + align + MIN_BLOCK)) || !(block = block_alloc(padded)))
+        return 0;
+    lead = -(block + TAG_BYTES) & (align - 1);
+    if (lead && lead < MIN_BLOCK)
+        lead += align;
+    if (lead) {
+        block_set(block + lead, block_size(block) - lead);
+        block_set(block, lead);
+        block_release(block);
+        block += lead;
+    }
+    block_trim(block, size);
+    return payload_of(block);
+}
+
+static int alignment_valid(size_t align)
+{
+    return align && !(align & (align - 1)) && align <= MALLOC0_MAX_ALIGN;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+    return alignment_valid(align) ? aligned_block(align, n) : 0;
+}
+
+void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    void *p;
+    if (!alignment_valid(align) || align % sizeof(void *))
+        return MALLOC0_EINVAL;
+    if (!(p = aligned_block(align, n)))
+        return MALLOC0_ENOMEM;
+    *out = p;
+    return 0;
+}
+
+size_t malloc_usable_size(void *p)
+{
+    uintptr_t block = block_of(p);
+    return block ? block_size(block) - TAGS_PER_BLOCK_BYTES : 0;
 }
 
 /* Moves the tail down to mark, retiring every block above it. */

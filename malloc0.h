@@ -22,7 +22,8 @@
  * Memory cost: every block carries 8 bytes of tags (a 4-byte size before the
  * payload and one after it), at every alignment; a block's size is its
  * request plus 8, rounded up to MALLOC0_ALIGN (at MALLOC0_ALIGN 4, a block
- * reused from a hole may keep 4 more bytes, too few to split off).  A mark
+ * cut from a larger one — a hole, or by realloc — may keep 4 more bytes, too
+ * few to split off).  A mark
  * costs one tag-only block (8 bytes, or 16 at MALLOC0_ALIGN 16) unless the
  * last block already is one.
  *
@@ -108,6 +109,63 @@ void *free_get_mark(void);
  * earlier reset to a lower mark — is ignored (see the table above).
  */
 void free_to_mark(void *mark);
+
+/*
+ * Allocates count * each bytes, all zero.  O(1) apart from the zeroing.
+ * NULL when the product overflows, or as for malloc.  Only memory that may
+ * have held data is zeroed: memory above the highest tail so far is still
+ * as memory.grow made it (zero; an imported memory must be zero above
+ * __heap_base, as a new WebAssembly.Memory is).  Reused memory is always
+ * zeroed, after free_all and marks too.
+ */
+void *calloc(size_t count, size_t each);
+
+/*
+ * Resizes the block at p to n bytes, keeping the first min(old, n) bytes.
+ * realloc(NULL, n) is malloc(n).  realloc(p, 0) shrinks p to an empty block
+ * and returns p: it never frees behind the caller's back, and never returns
+ * NULL for a valid p.  Shrinking is in place, and the rest becomes free.
+ * Growing is in place when p is the last block (the tail moves, memory grows
+ * if needed) or when the block after it is free and large enough; otherwise
+ * the block moves (allocate, copy, free).  O(1) apart from the copy.  On
+ * failure, or for an invalid p (which traps in the debug build), returns
+ * NULL and leaves p untouched.
+ */
+void *realloc(void *p, size_t n);
+
+/* The largest alignment aligned_alloc, memalign and posix_memalign take. */
+#define MALLOC0_MAX_ALIGN 65536
+/* posix_memalign's errors, as wasi-libc numbers them (errno.h not needed). */
+#define MALLOC0_EINVAL 28
+#define MALLOC0_ENOMEM 48
+
+/*
+ * Allocates n bytes aligned to align, a power of two up to
+ * MALLOC0_MAX_ALIGN; NULL for any other align, or as for malloc.  O(1).
+ * The padding before an aligned block is not lost: it becomes a free block
+ * (or joins the free block before it), and so does any excess after it.
+ * The block is freed with free and resized with realloc (which keeps only
+ * MALLOC0_ALIGN alignment if it moves the block).
+ */
+void *aligned_alloc(size_t align, size_t n);
+
+/* The same as aligned_alloc. */
+void *memalign(size_t align, size_t n);
+
+/*
+ * Stores in *out a block of n bytes aligned to align and returns 0.  Returns
+ * MALLOC0_EINVAL (28), *out untouched, unless align is a power of two, a
+ * multiple of sizeof(void *) and at most MALLOC0_MAX_ALIGN; MALLOC0_ENOMEM
+ * (48) when memory runs out.
+ */
+int posix_memalign(void **out, size_t align, size_t n);
+
+/*
+ * The number of bytes the block at p can hold: at least what was asked for,
+ * all of them usable.  0 for NULL and for an invalid p (a trap in the debug
+ * build).  O(1).
+ */
+size_t malloc_usable_size(void *p);
 
 /* Figures about the heap, filled by malloc0_stats.  Addresses are offsets
  * into linear memory; sizes are in bytes and include the 8 bytes of tags. */

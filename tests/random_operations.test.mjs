@@ -1,5 +1,6 @@
-// Random mixes of malloc, free, marks and resets, checked against the shadow
-// model after every operation and with malloc0_check every few hundred.
+// Random mixes of malloc, calloc, aligned_alloc, realloc, free, marks and
+// resets, checked against the shadow model after every operation and with
+// malloc0_check every few hundred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILDS, loadHeap, random } from './lib/heap.mjs';
@@ -18,20 +19,35 @@ function randomSize(rng) {
   return rng.below(65537);
 }
 
-function run(build, seed) {
-  const heap = loadHeap(build);
+function run(build, seed, variant) {
+  const heap = loadHeap(build, variant);
   const shadow = new Shadow(heap);
   const rng = random(seed);
   let marks = []; // stack of { mark, point }
   let base = 0; // allocation count when free_all_mark last moved the base mark
-  const counts = { malloc: 0, free: 0, freeNewest: 0, mark: 0, toMark: 0, freeAll: 0, allMark: 0 };
+  const counts = { malloc: 0, calloc: 0, aligned: 0, realloc: 0, free: 0, freeNewest: 0, mark: 0, toMark: 0, freeAll: 0, allMark: 0 };
 
   for (let step = 1; step <= OPERATIONS_PER_SEED; step++) {
     const roll = rng.next();
     const mallocShare = shadow.count < LIVE_TARGET ? 0.55 : 0.45;
     if (roll < mallocShare) {
-      assert.notEqual(shadow.malloc(randomSize(rng)), 0, 'malloc returned NULL');
-      counts.malloc++;
+      const kind = rng.next();
+      if (kind < 0.8) {
+        assert.notEqual(shadow.malloc(randomSize(rng)), 0, 'malloc returned NULL');
+        counts.malloc++;
+      } else if (kind < 0.9) {
+        assert.notEqual(shadow.calloc(1 + rng.below(8), randomSize(rng) >> 3), 0, 'calloc returned NULL');
+        counts.calloc++;
+      } else {
+        assert.notEqual(shadow.aligned(2 ** rng.below(13), randomSize(rng)), 0, 'aligned_alloc returned NULL');
+        counts.aligned++;
+      }
+    } else if (roll < 0.65) {
+      if (shadow.count) {
+        const p = shadow.randomLive(rng);
+        assert.notEqual(shadow.realloc(p, randomSize(rng)), 0, 'realloc returned NULL');
+        counts.realloc++;
+      }
     } else if (roll < 0.8) {
       if (shadow.count) { shadow.free(shadow.randomLive(rng)); counts.free++; }
     } else if (roll < 0.97) {
@@ -71,6 +87,8 @@ function run(build, seed) {
 
 for (const build of BUILDS) {
   for (const seed of SEEDS) {
-    test(`random operations, seed ${seed}, ${build.name}`, () => run(build, seed));
+    // Even seeds run the build with bulk memory (memory.fill, memory.copy).
+    const variant = seed % 2 ? 'plain' : 'bulk';
+    test(`random operations, seed ${seed}, ${variant}, ${build.name}`, () => run(build, seed, variant));
   }
 }

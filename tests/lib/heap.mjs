@@ -20,7 +20,8 @@ export function wasmPath({ profile, align }, variant = 'plain') {
   return fileURLToPath(new URL(`${profile}-a${align}-${variant}.wasm`, buildDir));
 }
 
-// variant: plain | max (linked with --max-memory) | import (host memory) | debug
+// variant: plain | max (linked with --max-memory) | import (host memory) |
+// debug (MALLOC0_DEBUG) | bulk (-mbulk-memory: memory.fill and memory.copy)
 export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
   const { align } = build;
   const module = new WebAssembly.Module(readFileSync(wasmPath(build, variant)));
@@ -45,6 +46,12 @@ export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}
     freeAllMark: () => exports.free_all_mark(),
     getMark: () => exports.free_get_mark() >>> 0,
     freeToMark: (m) => exports.free_to_mark(m),
+    calloc: (n, each) => exports.calloc(n, each) >>> 0,
+    realloc: (p, n) => exports.realloc(p, n) >>> 0,
+    alignedAlloc: (align, n) => exports.aligned_alloc(align, n) >>> 0,
+    memalign: (align, n) => exports.memalign(align, n) >>> 0,
+    usableSize: (p) => exports.malloc_usable_size(p) >>> 0,
+    posixMemalign: (out, align, n) => exports.posix_memalign(out, align, n),
     check: () => exports.malloc0_check() === 1,
     // Views are made fresh each time: memory.grow detaches old buffers.
     bytes: () => new Uint8Array(memory.buffer),

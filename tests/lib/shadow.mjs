@@ -46,7 +46,9 @@ export class Shadow {
     return p;
   }
 
-  add(p, size, fill = true) {
+  // serial: the allocation count the block belongs to; a block resized in
+  // place keeps its own (free_to_mark releases by it).
+  add(p, size, fill = true, serial = ++this.serial) {
     const { align } = this.heap;
     const memoryEnd = this.heap.memory.buffer.byteLength;
     const span = Math.max(size, 1); // malloc(0) must still be unique
@@ -61,11 +63,11 @@ export class Shadow {
     if (i < this.starts.length) {
       assert.ok(p + span <= this.starts[i], `block ${p}+${size} overlaps live block ${this.starts[i]}`);
     }
-    const byte = fill ? 1 + (this.serial % 255) : null;
+    const byte = fill ? 1 + (serial % 255) : null;
     if (fill) this.heap.bytes().fill(byte, p, p + size);
     this.starts.splice(i, 0, p);
-    this.blocks.set(p, { size, byte, serial: ++this.serial });
-    this.recent.push([p, this.serial]);
+    this.blocks.set(p, { size, byte, serial });
+    this.recent.push([p, serial]);
   }
 
   verify(p) {
@@ -84,6 +86,48 @@ export class Shadow {
   free(p) {
     this.#forget(p);
     this.heap.free(p);
+  }
+
+  // calloc: the block must read as zero before the model fills it.
+  calloc(count, each) {
+    const p = this.heap.calloc(count, each);
+    if (p !== 0) {
+      const n = count * each;
+      const zero = Buffer.from(this.heap.memory.buffer, p, n);
+      assert.ok(zero.equals(reference(0, n)), `calloc(${count}, ${each}) at ${p} is not zero`);
+      this.add(p, n);
+    }
+    return p;
+  }
+
+  aligned(align, size) {
+    const p = this.heap.alignedAlloc(align, size);
+    if (p !== 0) {
+      assert.equal(p % align, 0, `aligned_alloc(${align}) gave ${p}`);
+      this.add(p, size);
+    }
+    return p;
+  }
+
+  // realloc: the first min(old, n) bytes survive, wherever the block goes;
+  // on failure the old block is intact and still live.
+  realloc(p, n) {
+    const old = this.blocks.get(p);
+    this.verify(p);
+    const q = this.heap.realloc(p, n);
+    if (q === 0) {
+      this.verify(p);
+      return 0;
+    }
+    const kept = Math.min(old.size, n);
+    const content = Buffer.from(this.heap.memory.buffer, q, kept);
+    assert.ok(old.byte === null || content.equals(reference(old.byte, kept)),
+      `realloc(${p}, ${n}) -> ${q} lost the first ${kept} bytes`);
+    this.blocks.delete(p);
+    this.starts.splice(this.#lowerBound(p), 1);
+    if (q === p) this.add(q, n, true, old.serial);
+    else this.add(q, n);
+    return q;
   }
 
   // A point in time to reset to: the allocation count now.
@@ -107,9 +151,9 @@ export class Shadow {
     let bytes = 0;
     for (const { size } of this.blocks.values()) bytes += this.heap.blockSize(size);
     assert.equal(stats.blocks_in_use, this.count, 'blocks in use');
-    // malloc0.h: a block taken from a hole may keep a rest too small to be a
-    // block of its own (4 bytes, at MALLOC0_ALIGN 4 only).
-    const slack = this.heap.align === 4 && this.heap.profile === 'default' ? 4 : 0;
+    // malloc0.h: a block cut from a larger one may keep a rest too small to
+    // be a block of its own (4 bytes, at MALLOC0_ALIGN 4 only).
+    const slack = this.heap.align === 4 ? 4 : 0;
     assert.ok(stats.bytes_in_use >= bytes && stats.bytes_in_use <= bytes + slack * this.count,
       `bytes in use: ${stats.bytes_in_use}, blocks need ${bytes}`);
     assert.ok(stats.tail <= stats.memory_size || stats.memory_size === 0, 'tail inside memory');
