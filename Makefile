@@ -39,7 +39,7 @@ VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 VARIANT_bulk   := -mbulk-memory
 
-.PHONY: all test demo size clean deps wasi-deps plot-deps warnings seed-build bench size-costs
+.PHONY: all test demo size clean deps wasi-deps plot-deps warnings wasi seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
@@ -81,7 +81,28 @@ seed-build: | deps
 	  -o $(B)/seed/str_toggle.wasm malloc0.c $(DEMO)/str_toggle.c 2>&1); \
 	  if [ -n "$$out" ]; then echo "$$out"; echo "seed-build: warnings above"; exit 1; fi
 
-test: $(TEST_WASM) warnings seed-build
+# examples/wasi: the same C program over wasi-libc's dlmalloc, and with
+# malloc0 linked in its place (malloc0.c alone gets -fno-builtin).
+WASI_CC   := $(CC) --target=wasm32-wasi $(WARN)
+WASI_OPT  := -O2
+WASI_WASM := $(B)/wasi/words-dlmalloc.wasm $(B)/wasi/words-malloc0.wasm
+$(B)/wasi/malloc0.o: $(LIB) | deps wasi-deps
+	@mkdir -p $(@D)
+	$(WASI_CC) $(LIBFLAGS) $(OPT_SIZE) -c -o $@ malloc0.c
+$(B)/wasi/words-dlmalloc.wasm: examples/wasi/words.c | deps wasi-deps
+	@mkdir -p $(@D)
+	$(WASI_CC) $(WASI_OPT) -o $@ $<
+$(B)/wasi/words-malloc0.wasm: examples/wasi/words.c $(B)/wasi/malloc0.o | deps wasi-deps
+	$(WASI_CC) $(WASI_OPT) -o $@ $< $(B)/wasi/malloc0.o
+$(B)/wasi/%.stripped.wasm: $(B)/wasi/%.wasm
+	wasm-strip -o $@ $<
+
+wasi: $(WASI_WASM) $(WASI_WASM:.wasm=.stripped.wasm)
+	@for a in dlmalloc malloc0; do echo "--- words.wasm over $$a:"; \
+	  node --no-warnings examples/wasi/run.mjs $(B)/wasi/words-$$a.wasm; \
+	  echo "module size, stripped: $$(wc -c < $(B)/wasi/words-$$a.stripped.wasm) bytes"; done
+
+test: $(TEST_WASM) $(WASI_WASM) warnings seed-build
 	node --test tests/
 
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps

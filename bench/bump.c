@@ -9,6 +9,7 @@ typedef __UINTPTR_TYPE__ uintptr_t;
 
 extern unsigned char __heap_base;
 static uintptr_t bump_tail = (uintptr_t)&__heap_base;
+static uintptr_t last_block;
 
 /* Grows memory by the need or an eighth of the heap, like malloc0. */
 static int memory_reach(uintptr_t end)
@@ -29,7 +30,29 @@ void *malloc(size_t n)
     if (end < p || !memory_reach(end))
         return 0;
     bump_tail = end;
+    last_block = p;
     return (void *)p;
 }
 
 void free(void *p) { (void)p; }
+
+/* In place when p is the last block, as any bump allocator can do; else a
+ * new block with everything from p up to the old tail copied (the old size
+ * is unknown, but that range holds it). */
+void *realloc(void *p, size_t n)
+{
+    uintptr_t from = (uintptr_t)p, old_tail = bump_tail, i;
+    char *to;
+    if (from && from == last_block) {
+        uintptr_t end = from + ((n + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
+        if (end < from || !memory_reach(end))
+            return 0;
+        bump_tail = end;
+        return p;
+    }
+    if (!(to = malloc(n)))
+        return 0;
+    for (i = 0; from && i < n && from + i < old_tail; i++)
+        to[i] = ((char *)p)[i];
+    return to;
+}

@@ -8,6 +8,7 @@
 typedef __SIZE_TYPE__ size_t;
 void *malloc(size_t n);
 void free(void *p);
+void *realloc(void *p, size_t n);
 void *free_get_mark(void);
 void free_to_mark(void *mark);
 
@@ -21,6 +22,7 @@ enum {
     STEADY_LIVE = 10000, STEADY_MIN = 8, STEADY_MAX = 64,
     CHURN_KEPT_ONE_IN = 64, CHURN_YOUNG = 64, CHURN_MAX = 256,
     LEVEL_BLOCKS = 1000, LEVEL_MAX = 512,
+    STRING_BYTES = 1 << 20, APPEND_MAX = 32,
     SCALING_MAX_LIVE = 1000000,
 };
 
@@ -216,6 +218,30 @@ EXPORT(churn) unsigned churn(unsigned pairs)
         } else {
             slots[young] = slots[CHURN_YOUNG], slot_sizes[young++] = slot_sizes[CHURN_YOUNG];
         }
+    }
+    return done;
+}
+
+/* A string built by small appends up to 1 MiB, one realloc per append
+ * (counted as a pair), then freed; again. */
+EXPORT(string_builder) unsigned string_builder(unsigned pairs)
+{
+    unsigned done = 0;
+    start(10);
+    while (done < pairs) {
+        char *s = 0;
+        size_t length = 0;
+        while (length < STRING_BYTES && done < pairs) {
+            size_t append = random_between(1, APPEND_MAX);
+            if (!(s = realloc(s, length + append)))
+                return 0;
+            s[length] = (char)append;
+            length += append;
+            done++;
+        }
+        if (length > peak_live_bytes)
+            peak_live_bytes = length;
+        free(s);
     }
     return done;
 }

@@ -29,6 +29,7 @@ const WORKLOADS = {
   random_free: ['random_free', [pairs(1e6)]],
   steady: ['steady', [pairs(2e6)]],
   churn: ['churn', [pairs(1e6)]],
+  string_builder: ['string_builder', [pairs(2e6)]],
   marks: ['marks', [pairs(2e6)]],
   ...scaling('replace_random', pairs(1e6)),
   ...scaling('stacks_on_top', pairs(4e6)),
@@ -82,7 +83,7 @@ for (const [workload, byAllocator] of Object.entries(results)) {
 
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${cpus().length}-core ${cpus()[0].model.trim()}, Node ${process.version}`;
-const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'marks'];
+const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks'];
 const cell = (workload, allocator, field, digits) => {
   const row = rows.find((x) => x.workload === workload && x.allocator === allocator);
   return row ? row[field].toFixed(digits) : '–';
