@@ -84,6 +84,14 @@
 #define MALLOC0_TINY 0
 #endif
 
+/* Helpers on the malloc and free paths are inlined when optimizing for
+ * speed, and shared when optimizing for size (-Os, -Oz). */
+#ifdef __OPTIMIZE_SIZE__
+#define HOT
+#else
+#define HOT __attribute__((always_inline)) inline
+#endif
+
 /* With MALLOC0_DEBUG, invalid input traps instead of being ignored. */
 #ifdef MALLOC0_DEBUG
 #define reject_input() __builtin_trap()
@@ -419,7 +427,7 @@ static int holes_consistent(uintptr_t listed)
 
 /* Frees a block in use: merges it with its free neighbours, then gives it
  * back to the tail or keeps it as a hole. */
-static void block_release(uintptr_t block)
+static HOT void block_release(uintptr_t block)
 {
     uintptr_t end = block + *tag_at(block);
     tag_t neighbour = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
@@ -474,7 +482,7 @@ static int block_grow(uintptr_t block, tag_t size)
 }
 
 /* A block of size bytes in use: a hole if one fits, else at the tail. */
-static uintptr_t block_alloc(tag_t size)
+static HOT uintptr_t block_alloc(tag_t size)
 {
     uintptr_t block = hole_take(size);
     return block ? block : block_append(size, 0);
@@ -482,7 +490,7 @@ static uintptr_t block_alloc(tag_t size)
 
 /* The block of a pointer malloc returned, or 0 for NULL and for anything
  * else (which traps in the debug build). */
-static uintptr_t block_of(void *p)
+static HOT uintptr_t block_of(void *p)
 {
     uintptr_t block = (uintptr_t)p - TAG_BYTES;
     if (block_in_use(block))
