@@ -39,7 +39,7 @@ VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 VARIANT_bulk   := -mbulk-memory
 
-.PHONY: all test demo size clean deps wasi-deps plot-deps warnings wasi seed-build bench size-costs
+.PHONY: all test demo size clean deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
@@ -102,7 +102,54 @@ wasi: $(WASI_WASM) $(WASI_WASM:.wasm=.stripped.wasm)
 	  node --no-warnings examples/wasi/run.mjs $(B)/wasi/words-$$a.wasm; \
 	  echo "module size, stripped: $$(wc -c < $(B)/wasi/words-$$a.stripped.wasm) bytes"; done
 
-test: $(TEST_WASM) $(WASI_WASM) warnings seed-build
+# Native: the same malloc0.c over a region (malloc0_init), names prefixed so
+# that it sits beside the host's libc.  The random-operations test runs for
+# every profile and alignment, built by clang with AddressSanitizer and
+# UndefinedBehaviorSanitizer and by gcc; one build also runs under valgrind.
+NATIVE_FLAGS := -std=c11 -g -Wall -Wextra -Werror -DMALLOC0_PREFIX=m0_
+SANITIZE     := -fsanitize=address,undefined -fno-sanitize-recover=all
+NATIVE_SRC   := malloc0.c tests/native/model.c
+NATIVE_DEPS  := $(LIB) $(NATIVE_SRC) tests/native/model.h
+NATIVE_CC_clang := clang -O1 $(SANITIZE)
+NATIVE_CC_gcc   := gcc -O2
+NATIVE_TESTS := $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
+                  $(B)/native/random_ops-$(c)-$(p)-a$(a))))
+native-part = $(word $(1),$(subst -, ,$(notdir $@)))
+$(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c | native-deps
+	@mkdir -p $(@D)
+	$(NATIVE_CC_$(call native-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call native-part,3)) \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call native-part,4)) -o $@ $(NATIVE_SRC) tests/native/random_ops.c
+
+native-test: $(NATIVE_TESTS)
+	@set -e; for t in $(NATIVE_TESTS); do echo "$$(basename $$t):"; $$t; done
+	valgrind -q --error-exitcode=1 --leak-check=full $(B)/native/random_ops-gcc-default-a16 2
+
+native-deps:
+	@missing=""; command -v gcc >/dev/null || missing="$$missing gcc"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	[ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing="$$missing libclang-rt-14-dev"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "the native tests need:$$missing — install them with: sudo apt-get install$$missing"; exit 1; fi; fi
+
+# libFuzzer over the shadow model, one target per profile, in a region small
+# enough that running out of memory is common.  FUZZ_SECONDS per profile.
+FUZZ_SECONDS ?= 60
+FUZZ_REGION  := 262144
+$(B)/native/fuzz-%: $(NATIVE_DEPS) tests/native/fuzz_target.c | native-deps
+	@mkdir -p $(@D)
+	clang -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(NATIVE_FLAGS) \
+	  $(PROFILE_$*) -DMODEL_REGION_BYTES=$(FUZZ_REGION) -o $@ $(NATIVE_SRC) tests/native/fuzz_target.c
+
+fuzz: $(foreach p,$(PROFILES),$(B)/native/fuzz-$(p))
+	@for p in $(PROFILES); do mkdir -p $(B)/native/corpus-$$p; \
+	  echo "fuzzing the $$p profile for $(FUZZ_SECONDS) s"; \
+	  $(B)/native/fuzz-$$p -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    $(B)/native/corpus-$$p tests/native/corpus > $(B)/native/fuzz-$$p.log 2>&1; status=$$?; \
+	  grep -E "^fuzz:|^Done|ERROR|SUMMARY|^model:" $(B)/native/fuzz-$$p.log; \
+	  if [ $$status != 0 ]; then echo "fuzz: the $$p profile failed, see $(B)/native/fuzz-$$p.log"; exit 1; fi; done
+
+test: $(TEST_WASM) $(WASI_WASM) warnings seed-build native-test
 	node --test tests/
 
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps

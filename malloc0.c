@@ -139,21 +139,38 @@ _Static_assert(((TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1)) == MIN_BLOCK,
                "a mark block is an empty block");
 
 /*
- * wasm-ld aligns __heap_base to 16.  The first header sits HEAP_LEAD bytes
- * above it, so that payloads are aligned and a zero word (the lead) reads as
- * an in-use footer before the first block: nothing merges below the heap.
+ * The heap starts 16-aligned: at __heap_base in wasm (wasm-ld aligns it),
+ * in a region given to malloc0_init natively.  The first header sits
+ * HEAP_LEAD bytes above that, so that payloads are aligned and a zero word
+ * (the lead) reads as an in-use footer before the first block: nothing
+ * merges below the heap.
  */
-extern unsigned char __heap_base;
+#define HEAP_ALIGN 16
 #define HEAP_LEAD (MIN_BLOCK - TAG_BYTES)
+
+_Static_assert(HEAP_ALIGN % MALLOC0_ALIGN == 0, "the heap start keeps payloads aligned");
+
+#ifdef __wasm__
+extern unsigned char __heap_base;
 #define HEAP_START ((uintptr_t)&__heap_base + HEAP_LEAD)
+#define INITIAL_HEAP_START HEAP_START
+#else
+/* Natively, until malloc0_init the heap lies in an empty region of two
+ * words, the lead and one at the tail: every allocation fails, and what a
+ * reset writes at the tail stays inside it. */
+static tag_t empty_region[2];
+#define INITIAL_HEAP_START ((uintptr_t)&empty_region[1])
+static uintptr_t heap_start = INITIAL_HEAP_START, region_end = INITIAL_HEAP_START;
+#define HEAP_START heap_start
+#endif
 
 /* ---------------------------------------------------------------------------
  * State
  */
 
-static uintptr_t heap_tail = HEAP_START;
-static uintptr_t base_mark = HEAP_START;
-static uintptr_t peak_tail = HEAP_START;
+static uintptr_t heap_tail = INITIAL_HEAP_START;
+static uintptr_t base_mark = INITIAL_HEAP_START;
+static uintptr_t peak_tail = INITIAL_HEAP_START;
 static uintptr_t stale_next = NO_STALE;
 
 /* ---------------------------------------------------------------------------
@@ -197,6 +214,10 @@ static int block_in_use(uintptr_t block)
  * Memory and the tail
  */
 
+#ifdef __wasm__
+
+static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
+
 /* Makes linear memory reach beyond end (so that a tag fits at the tail),
  * growing it by an eighth of the heap or by what is needed, whichever is
  * larger, and by exactly what is needed if the host refuses the larger step.
@@ -215,13 +236,35 @@ static int memory_reach(uintptr_t end)
     return __builtin_wasm_memory_grow(0, needed) != GROW_FAILED;
 }
 
+#else
+
+static uintptr_t memory_end(void) { return region_end; }
+
+/* A native region does not grow: it holds end and a tag beyond, or not. */
+static int memory_reach(uintptr_t end) { return end < region_end; }
+
+#endif
+
+/*
+ * Links of the retired chain are tags.  In wasm32 an address fits in one, so
+ * the first chain's link to NO_STALE is a plain skip like the others; on a
+ * 64-bit host it does not fit, and a zero tag ends the chain instead.
+ */
+#if __UINTPTR_MAX__ > __UINT32_MAX__
+static tag_t stale_link(uintptr_t next, uintptr_t at) { return next == NO_STALE ? 0 : (tag_t)(next - at); }
+static uintptr_t stale_step(uintptr_t at, tag_t tag) { return tag ? at + tag_size(tag) : NO_STALE; }
+#else
+static tag_t stale_link(uintptr_t next, uintptr_t at) { return (tag_t)(next - at); }
+static uintptr_t stale_step(uintptr_t at, tag_t tag) { return at + tag_size(tag); }
+#endif
+
 /* Erases the retired headers below end, following their chain. */
 static void stale_erase_below(uintptr_t end)
 {
     while (stale_next < end) {
         tag_t tag = *tag_at(stale_next);
         *tag_at(stale_next) = 0;
-        stale_next += tag_size(tag);
+        stale_next = stale_step(stale_next, tag);
     }
 }
 
@@ -242,16 +285,21 @@ static int tail_extend(uintptr_t end)
 static void tail_reset(uintptr_t mark)
 {
     if (stale_next != heap_tail)
-        *tag_at(heap_tail) = stale_next - heap_tail;
+        *tag_at(heap_tail) = stale_link(stale_next, heap_tail);
     stale_next = mark;
     heap_tail = mark;
 }
 
 /* The size of the block for n payload bytes, or 0 if the block would not
  * fit below NO_STALE above the tail.  This is the one overflow check: past
- * it, neither the rounding nor the new tail can wrap around. */
+ * it, neither the rounding nor the new tail can wrap around.  (On a 64-bit
+ * host a size must also fit in a tag.) */
 static tag_t block_size_for(uintptr_t n)
 {
+#if __UINTPTR_MAX__ > __UINT32_MAX__
+    if (n > (tag_t)~FLAG_BITS - (TAGS_PER_BLOCK_BYTES + ALIGN))
+        return 0;
+#endif
     if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - heap_tail)
         return 0;
     return (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
@@ -286,23 +334,26 @@ static int holes_consistent(uintptr_t listed) { return listed == 0; }
 #else
 
 typedef __UINT64_TYPE__ class_mask_t;
-/* Links hold addresses; they alias whatever the payload held before. */
-typedef uintptr_t __attribute__((__may_alias__)) link_t;
+/* Links hold addresses; they alias whatever the payload held before, and
+ * at MALLOC0_ALIGN 4 a payload is only as aligned as a tag (which matters
+ * for 8-byte links on a 64-bit host). */
+typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) link_t;
 
 /* A listed hole holds two links in its payload: the next hole in its class,
- * and the address of the link that points to it (a head or a next link). */
-#define MIN_HOLE (TAGS_PER_BLOCK_BYTES + 2 * sizeof(link_t))
+ * and the address of the link that points to it (a head or a next link).
+ * In wasm32 that is 16 bytes; with 8-byte links, 24 and up. */
+#define MIN_HOLE ((TAGS_PER_BLOCK_BYTES + 2 * sizeof(link_t) + ALIGN - 1) & ~(ALIGN - 1))
 #define CLASS_COUNT 64
 #define CLASS_SPLIT_LOG2 2
 #define SMALLEST_CLASS_LOG2 4
 /* Holes from 2^LARGEST_CLASS_LOG2 bytes up share the last class. */
 #define LARGEST_CLASS_LOG2 (SMALLEST_CLASS_LOG2 + (CLASS_COUNT >> CLASS_SPLIT_LOG2) - 1)
 
-_Static_assert(MIN_HOLE == 1 << SMALLEST_CLASS_LOG2, "the smallest hole starts class 0");
+_Static_assert(MIN_HOLE >= 1 << SMALLEST_CLASS_LOG2, "no hole is below class 0");
 _Static_assert(MIN_HOLE % ALIGN == 0, "holes are blocks");
 _Static_assert(CLASS_COUNT == 8 * sizeof(class_mask_t), "one mask bit per class");
 
-static uintptr_t scope_floor = HEAP_START;
+static uintptr_t scope_floor = INITIAL_HEAP_START;
 static class_mask_t hole_classes;
 static link_t hole_heads[CLASS_COUNT];
 
@@ -512,13 +563,17 @@ static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
     __builtin_memcpy((void *)to, (const void *)from, bytes);
 }
 #else
-__attribute__((no_builtin("memset"))) static void words_zero(uintptr_t to, uintptr_t bytes)
+#if __has_attribute(no_builtin)
+#define NO_BUILTIN(name) __attribute__((no_builtin(name)))
+#else
+#define NO_BUILTIN(name)
+#endif
+NO_BUILTIN("memset") static void words_zero(uintptr_t to, uintptr_t bytes)
 {
     for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES)
         *tag_at(to) = 0;
 }
-__attribute__((no_builtin("memcpy"))) static void words_copy(uintptr_t to, uintptr_t from,
-                                                             uintptr_t bytes)
+NO_BUILTIN("memcpy") static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
 {
     for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES, from += TAG_BYTES)
         *tag_at(to) = *tag_at(from);
@@ -531,13 +586,13 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * Public functions
  */
 
-void *malloc(size_t n)
+void *MALLOC0_NAME(malloc)(size_t n)
 {
     tag_t size = block_size_for(n);
     return size ? payload_of(block_alloc(size)) : 0;
 }
 
-void free(void *p)
+void MALLOC0_NAME(free)(void *p)
 {
     uintptr_t block = block_of(p);
     if (block)
@@ -550,7 +605,7 @@ void free(void *p)
  * chain, which the tail erases as it passes, before any block covers it.
  * Resets and marks only move the tail down, so the bound holds after them.
  */
-void *calloc(size_t count, size_t each)
+void *MALLOC0_NAME(calloc)(size_t count, size_t each)
 {
     size_t n;
     uintptr_t fresh = peak_tail, payload, end;
@@ -564,12 +619,12 @@ void *calloc(size_t count, size_t each)
     return (void *)payload;
 }
 
-void *realloc(void *p, size_t n)
+void *MALLOC0_NAME(realloc)(void *p, size_t n)
 {
     uintptr_t block, moved;
     tag_t size, have;
     if (!p)
-        return malloc(n);
+        return MALLOC0_NAME(malloc)(n);
     if (!(block = block_of(p)) || !(size = block_size_for(n)))
         return 0;
     have = block_size(block);
@@ -618,14 +673,14 @@ static int alignment_valid(size_t align)
     return align && !(align & (align - 1)) && align <= MALLOC0_MAX_ALIGN;
 }
 
-void *aligned_alloc(size_t align, size_t n)
+void *MALLOC0_NAME(aligned_alloc)(size_t align, size_t n)
 {
     return alignment_valid(align) ? aligned_block(align, n) : 0;
 }
 
-void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }
+void *MALLOC0_NAME(memalign)(size_t align, size_t n) { return MALLOC0_NAME(aligned_alloc)(align, n); }
 
-int posix_memalign(void **out, size_t align, size_t n)
+int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n)
 {
     void *p;
     if (!alignment_valid(align) || align % sizeof(void *))
@@ -636,7 +691,7 @@ int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-size_t malloc_usable_size(void *p)
+size_t MALLOC0_NAME(malloc_usable_size)(void *p)
 {
     uintptr_t block = block_of(p);
     return block ? block_size(block) - TAGS_PER_BLOCK_BYTES : 0;
@@ -649,9 +704,9 @@ static void reset_to(uintptr_t mark)
     scope_open(mark);
 }
 
-void free_all(void) { reset_to(base_mark); }
+void MALLOC0_NAME(free_all)(void) { reset_to(base_mark); }
 
-void *free_get_mark(void)
+void *MALLOC0_NAME(free_get_mark)(void)
 {
     if (heap_tail != base_mark && *tag_at(heap_tail - TAG_BYTES) != (MARK_TAG ^ FOOTER_KEY) &&
         !block_append(MIN_BLOCK, MARK_BIT))
@@ -660,9 +715,9 @@ void *free_get_mark(void)
     return (void *)heap_tail;
 }
 
-void free_all_mark(void)
+void MALLOC0_NAME(free_all_mark)(void)
 {
-    void *mark = free_get_mark();
+    void *mark = MALLOC0_NAME(free_get_mark)();
     if (mark)
         base_mark = (uintptr_t)mark;
 }
@@ -678,7 +733,7 @@ static int mark_is_live(uintptr_t mark)
            *tag_at(mark - MIN_BLOCK) == MARK_TAG;
 }
 
-void free_to_mark(void *mark)
+void MALLOC0_NAME(free_to_mark)(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     if (address >= heap_tail)
@@ -689,6 +744,21 @@ void free_to_mark(void *mark)
     }
     reset_to(address);
 }
+
+#ifndef __wasm__
+void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
+{
+    uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
+    heap_start = heap_tail = base_mark = peak_tail = start + HEAP_LEAD;
+    stale_next = NO_STALE;
+    scope_open(heap_start);
+    region_end = heap_start; /* too small for a block: every allocation fails */
+    if (bytes > heap_start - (uintptr_t)region) {
+        region_end = (uintptr_t)region + bytes;
+        *tag_at(heap_start - TAG_BYTES) = 0;
+    }
+}
+#endif
 
 /* ---------------------------------------------------------------------------
  * Diagnostics
@@ -705,7 +775,7 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
     stats->tail = heap_tail;
     stats->base_mark = base_mark;
     stats->peak_tail = peak_tail;
-    stats->memory_size = __builtin_wasm_memory_size(0) << PAGE_SHIFT;
+    stats->memory_size = memory_end();
     stats->bytes_in_use = stats->blocks_in_use = stats->bytes_free = 0;
     *listed = 0;
     while (block < heap_tail) {
@@ -730,29 +800,29 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
            stale_next >= heap_tail;
 }
 
-void malloc0_stats(struct malloc0_stats *stats)
+void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)
 {
     uintptr_t listed;
     heap_walk(stats, &listed);
 }
 
-/* Does the chain of retired headers run from stale_next to NO_STALE? */
+/* Does the chain of retired headers run up from stale_next to NO_STALE? */
 static int stale_chain_consistent(void)
 {
     uintptr_t link = stale_next;
     while (link != NO_STALE) {
-        tag_t tag;
+        uintptr_t next;
         if (link > peak_tail)
             return 0;
-        tag = *tag_at(link);
-        if (!tag_size(tag) || tag_size(tag) > NO_STALE - link)
+        next = stale_step(link, *tag_at(link));
+        if (next <= link)
             return 0;
-        link += tag_size(tag);
+        link = next;
     }
     return 1;
 }
 
-int malloc0_check(void)
+int MALLOC0_NAME(malloc0_check)(void)
 {
     struct malloc0_stats stats;
     uintptr_t listed;

@@ -56,6 +56,32 @@ extern "C" {
 typedef __SIZE_TYPE__ size_t;
 
 /*
+ * Native builds (tests, fuzzing, embedded targets) link next to a libc:
+ * compile malloc0.c with -DMALLOC0_PREFIX=m0_ and every function below is
+ * named m0_malloc, m0_free, ...; callers include malloc0.h with the same
+ * define.  In wasm builds the names are plain.
+ */
+#ifdef MALLOC0_PREFIX
+#define MALLOC0_JOIN(prefix, name) prefix##name
+#define MALLOC0_EXPAND(prefix, name) MALLOC0_JOIN(prefix, name)
+#define MALLOC0_NAME(name) MALLOC0_EXPAND(MALLOC0_PREFIX, name)
+#else
+#define MALLOC0_NAME(name) name
+#endif
+
+#ifndef __wasm__
+/*
+ * Native builds only: hands malloc0 a region of memory to manage (in wasm
+ * the heap is linear memory above __heap_base).  The region must be zero,
+ * as a static array or fresh mmap is: calloc relies on it.  Calling it again
+ * forgets the old heap and starts anew.  Until the first call, every
+ * allocation returns NULL.  A region too small for a block leaves every
+ * allocation failing.
+ */
+void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes);
+#endif
+
+/*
  * Allocates n bytes aligned to MALLOC0_ALIGN.  O(1) amortized (see free_all).
  * malloc(0) returns a unique non-NULL pointer.  Returns NULL, with the heap
  * unchanged, when n cannot be represented as a block (n near SIZE_MAX) or
@@ -65,7 +91,7 @@ typedef __SIZE_TYPE__ size_t;
  * beyond its last block, so a block never ends exactly at the memory's end
  * (at MALLOC0_ALIGN 8 and 16 none could anyway).
  */
-void *malloc(size_t n);
+void *MALLOC0_NAME(malloc)(size_t n);
 
 /*
  * Frees a block returned by malloc.  Strictly O(1): the block merges with
@@ -73,7 +99,7 @@ void *malloc(size_t n);
  * gives its memory back to the end (the "tail").  free(NULL) does nothing;
  * an invalid pointer is ignored (see the table above).
  */
-void free(void *p);
+void MALLOC0_NAME(free)(void *p);
 
 /*
  * Releases every block allocated after the base mark at once.  O(1).
@@ -84,7 +110,7 @@ void free(void *p);
  * leaves the retired blocks' tags in memory, and the next allocations that
  * reuse that memory erase them, one store for each tag they cover.
  */
-void free_all(void);
+void MALLOC0_NAME(free_all)(void);
 
 /*
  * Moves the base mark to the current tail: what was allocated so far
@@ -92,7 +118,7 @@ void free_all(void);
  * base mark are no longer valid.  If the heap cannot grow for the mark's tag
  * block, the base mark stays where it was.
  */
-void free_all_mark(void);
+void MALLOC0_NAME(free_all_mark)(void);
 
 /*
  * Returns the current tail as a mark, for free_to_mark.  O(1).  Marks nest
@@ -100,7 +126,7 @@ void free_all_mark(void);
  * number of times.  Returns NULL if the heap cannot grow for the mark's tag
  * block (free_to_mark(NULL) does nothing).
  */
-void *free_get_mark(void);
+void *MALLOC0_NAME(free_get_mark)(void);
 
 /*
  * Releases every block allocated after free_get_mark returned mark.  O(1).
@@ -108,7 +134,7 @@ void *free_get_mark(void);
  * A mark that is not live — made up, below the base mark, or released by an
  * earlier reset to a lower mark — is ignored (see the table above).
  */
-void free_to_mark(void *mark);
+void MALLOC0_NAME(free_to_mark)(void *mark);
 
 /*
  * Allocates count * each bytes, all zero.  O(1) apart from the zeroing.
@@ -118,7 +144,7 @@ void free_to_mark(void *mark);
  * __heap_base, as a new WebAssembly.Memory is).  Reused memory is always
  * zeroed, after free_all and marks too.
  */
-void *calloc(size_t count, size_t each);
+void *MALLOC0_NAME(calloc)(size_t count, size_t each);
 
 /*
  * Resizes the block at p to n bytes, keeping the first min(old, n) bytes.
@@ -131,7 +157,7 @@ void *calloc(size_t count, size_t each);
  * failure, or for an invalid p (which traps in the debug build), returns
  * NULL and leaves p untouched.
  */
-void *realloc(void *p, size_t n);
+void *MALLOC0_NAME(realloc)(void *p, size_t n);
 
 /* The largest alignment aligned_alloc, memalign and posix_memalign take. */
 #define MALLOC0_MAX_ALIGN 65536
@@ -147,10 +173,10 @@ void *realloc(void *p, size_t n);
  * The block is freed with free and resized with realloc (which keeps only
  * MALLOC0_ALIGN alignment if it moves the block).
  */
-void *aligned_alloc(size_t align, size_t n);
+void *MALLOC0_NAME(aligned_alloc)(size_t align, size_t n);
 
 /* The same as aligned_alloc. */
-void *memalign(size_t align, size_t n);
+void *MALLOC0_NAME(memalign)(size_t align, size_t n);
 
 /*
  * Stores in *out a block of n bytes aligned to align and returns 0.  Returns
@@ -158,14 +184,14 @@ void *memalign(size_t align, size_t n);
  * multiple of sizeof(void *) and at most MALLOC0_MAX_ALIGN; MALLOC0_ENOMEM
  * (48) when memory runs out.
  */
-int posix_memalign(void **out, size_t align, size_t n);
+int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n);
 
 /*
  * The number of bytes the block at p can hold: at least what was asked for,
  * all of them usable.  0 for NULL and for an invalid p (a trap in the debug
  * build).  O(1).
  */
-size_t malloc_usable_size(void *p);
+size_t MALLOC0_NAME(malloc_usable_size)(void *p);
 
 /* Figures about the heap, filled by malloc0_stats.  Addresses are offsets
  * into linear memory; sizes are in bytes and include the 8 bytes of tags. */
@@ -181,7 +207,7 @@ struct malloc0_stats {
 };
 
 /* Fills *stats.  O(n) in the number of blocks: for tests and debugging. */
-void malloc0_stats(struct malloc0_stats *stats);
+void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats);
 
 /*
  * Walks every block from the heap base to the tail, and the retired tags
@@ -189,7 +215,7 @@ void malloc0_stats(struct malloc0_stats *stats);
  * no two adjacent free blocks, base mark on a block boundary), 0 otherwise.
  * O(n): for tests and debugging.
  */
-int malloc0_check(void);
+int MALLOC0_NAME(malloc0_check)(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,451 @@
+/*
+ * The shadow model (see model.h).  It knows malloc0 only through its API
+ * and what malloc0.h promises: block sizes (request + 8 rounded up to the
+ * alignment, 4 more at alignment 4), marks as points in time, and which
+ * inputs must leave the heap unchanged.
+ */
+#include "model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../malloc0.h"
+
+#ifndef MODEL_REGION_BYTES
+#define MODEL_REGION_BYTES (1 << 20)
+#endif
+#ifndef MALLOC0_ALIGN
+#define MALLOC0_ALIGN 16
+#endif
+
+#define TAGS 8
+#define MAX_BLOCKS 512
+#define MAX_MARKS 64
+#define RECENT 16
+#define VERIFY_EVERY 16
+#define MAX_ALIGN_LOG2 16
+#define EINVAL_CODE 28
+#define ENOMEM_CODE 48
+#define UNWRITTEN_ONE_IN 4
+
+/* byte: the block's fill, or 0 for a block left as malloc handed it over
+ * (a program need not write all it allocates: old tags stay inside). */
+struct block {
+    unsigned char *p;
+    size_t size;
+    unsigned char byte;
+    unsigned long serial;
+};
+
+struct mark {
+    void *value;
+    unsigned long point;
+};
+
+static _Alignas(16) unsigned char region[MODEL_REGION_BYTES];
+static struct block blocks[MAX_BLOCKS];
+static size_t block_count;
+static unsigned long serial, base_point;
+static struct mark marks[MAX_MARKS];
+static size_t mark_count;
+static void *released[RECENT], *stale_marks[RECENT];
+static unsigned released_at, stale_at;
+
+/* The input, read a byte at a time; zeros once it runs out. */
+static const uint8_t *input, *input_end;
+
+static unsigned next_byte(void) { return input < input_end ? *input++ : 0; }
+
+static void fail(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    fprintf(stderr, "model: ");
+    vfprintf(stderr, format, args);
+    fprintf(stderr, "\n");
+    va_end(args);
+    abort();
+}
+
+static struct malloc0_stats stats(void)
+{
+    struct malloc0_stats s;
+    m0_malloc0_stats(&s);
+    return s;
+}
+
+static size_t block_bytes(size_t n)
+{
+    return (n + TAGS + MALLOC0_ALIGN - 1) / MALLOC0_ALIGN * MALLOC0_ALIGN;
+}
+
+/* Sizes: mostly small, some up to 1 KiB, a few up to 64 KiB. */
+static size_t next_size(void)
+{
+    unsigned high = next_byte(), low = next_byte();
+    switch (high >> 6) {
+    case 3: return ((size_t)(high & 0x3f) << 8 | low) * 4;
+    case 2: return (size_t)low << 2 | (high & 3);
+    default: return low;
+    }
+}
+
+static void verify(const struct block *b)
+{
+    size_t i;
+    for (i = 0; b->byte && i < b->size; i++)
+        if (b->p[i] != b->byte)
+            fail("block %p+%zu overwritten at byte %zu", (void *)b->p, b->size, i);
+}
+
+static void verify_all(void)
+{
+    size_t i;
+    for (i = 0; i < block_count; i++)
+        verify(&blocks[i]);
+}
+
+static long find(const void *p)
+{
+    size_t i;
+    for (i = 0; i < block_count; i++)
+        if (blocks[i].p == p)
+            return (long)i;
+    return -1;
+}
+
+/* A new block: inside the region, aligned, overlapping no live block. */
+static void add(void *p, size_t size, size_t align, unsigned long block_serial)
+{
+    unsigned char *at = p;
+    size_t span = size ? size : 1, i;
+    if (block_count == MAX_BLOCKS)
+        fail("model full");
+    if (at < region || at + span > region + sizeof region)
+        fail("block %p+%zu outside the region", p, size);
+    if ((uintptr_t)at % align)
+        fail("block %p not aligned to %zu", p, align);
+    for (i = 0; i < block_count; i++) {
+        const struct block *b = &blocks[i];
+        if (at < b->p + (b->size ? b->size : 1) && b->p < at + span)
+            fail("block %p+%zu overlaps %p+%zu", p, size, (void *)b->p, b->size);
+    }
+    blocks[block_count].p = at;
+    blocks[block_count].size = size;
+    blocks[block_count].serial = block_serial;
+    blocks[block_count].byte = block_serial % UNWRITTEN_ONE_IN ? (unsigned char)(1 + block_serial % 255) : 0;
+    if (blocks[block_count].byte)
+        memset(at, blocks[block_count].byte, size);
+    block_count++;
+}
+
+static void forget(size_t i)
+{
+    verify(&blocks[i]);
+    released[released_at++ % RECENT] = blocks[i].p;
+    blocks[i] = blocks[--block_count];
+}
+
+/* Forgets every block allocated after point, as a reset to it must. */
+static void release_after(unsigned long point)
+{
+    size_t i = 0;
+    while (i < block_count)
+        if (blocks[i].serial > point)
+            forget(i);
+        else
+            i++;
+}
+
+static void retire_marks_from(size_t first)
+{
+    while (mark_count > first)
+        stale_marks[stale_at++ % RECENT] = marks[--mark_count].value;
+}
+
+static void agree(void)
+{
+    struct malloc0_stats s = stats();
+    size_t bytes = 0, i;
+    if (!m0_malloc0_check())
+        fail("malloc0_check failed");
+    for (i = 0; i < block_count; i++)
+        bytes += block_bytes(blocks[i].size);
+    if (s.blocks_in_use != block_count)
+        fail("%zu blocks in use, the model has %zu", s.blocks_in_use, block_count);
+    if (s.bytes_in_use < bytes || s.bytes_in_use > bytes + (MALLOC0_ALIGN == 4 ? 4 : 0) * block_count)
+        fail("%zu bytes in use, the model's blocks need %zu", s.bytes_in_use, bytes);
+}
+
+/* Runs an input that malloc0.h says must change nothing. */
+#define UNCHANGED(call)                                                                  \
+    do {                                                                                 \
+        struct malloc0_stats before = stats(), after;                                    \
+        call;                                                                            \
+        after = stats();                                                                 \
+        if (memcmp(&before, &after, sizeof before))                                      \
+            fail("%s changed the heap", #call);                                          \
+    } while (0)
+
+static struct block *pick(void) { return block_count ? &blocks[next_byte() % block_count] : NULL; }
+
+static void op_malloc(void)
+{
+    size_t n = next_size();
+    void *p = m0_malloc(n);
+    if (p)
+        add(p, n, MALLOC0_ALIGN, ++serial);
+}
+
+static void op_calloc(void)
+{
+    size_t count = 1 + next_byte() % 8, each = next_size() / 8, i;
+    unsigned char *p = m0_calloc(count, each);
+    if (!p)
+        return;
+    for (i = 0; i < count * each; i++)
+        if (p[i])
+            fail("calloc(%zu, %zu) byte %zu is %d", count, each, i, p[i]);
+    add(p, count * each, MALLOC0_ALIGN, ++serial);
+}
+
+/* In place, a block keeps its place in time; moved, it is a new one. */
+static void op_realloc(void)
+{
+    struct block *b = pick(), old;
+    size_t n = next_size(), i;
+    unsigned char *q;
+    if (!b)
+        return;
+    old = *b;
+    verify(b);
+    if (!(q = m0_realloc(b->p, n))) {
+        verify(b);
+        return;
+    }
+    for (i = 0; old.byte && i < old.size && i < n; i++)
+        if (q[i] != old.byte)
+            fail("realloc(%p, %zu) lost byte %zu", (void *)old.p, n, i);
+    *b = blocks[--block_count];
+    add(q, n, MALLOC0_ALIGN, q == old.p ? old.serial : ++serial);
+    if (q != old.p)
+        released[released_at++ % RECENT] = old.p;
+}
+
+static void op_free(void)
+{
+    struct block *b = pick();
+    if (b) {
+        void *p = b->p;
+        forget((size_t)(b - blocks));
+        m0_free(p);
+    }
+}
+
+/* The newest block first: frees that reach the tail. */
+static void op_free_newest(void)
+{
+    size_t i, newest = 0;
+    void *p;
+    if (!block_count)
+        return;
+    for (i = 1; i < block_count; i++)
+        if (blocks[i].serial > blocks[newest].serial)
+            newest = i;
+    p = blocks[newest].p;
+    forget(newest);
+    m0_free(p);
+}
+
+static void op_aligned(void)
+{
+    size_t align = (size_t)1 << next_byte() % (MAX_ALIGN_LOG2 + 1), n = next_size();
+    void *p = next_byte() & 1 ? m0_aligned_alloc(align, n) : m0_memalign(align, n);
+    if (p)
+        add(p, n, align, ++serial);
+}
+
+static void op_posix_memalign(void)
+{
+    size_t align = (size_t)1 << next_byte() % (MAX_ALIGN_LOG2 + 2), n = next_size();
+    void *p = NULL;
+    int valid = align % sizeof(void *) == 0 && align <= MALLOC0_MAX_ALIGN;
+    int result = m0_posix_memalign(&p, align, n);
+    if (!valid && result != EINVAL_CODE)
+        fail("posix_memalign(%zu) gave %d, not EINVAL", align, result);
+    if (valid && result == 0)
+        add(p, n, align, ++serial);
+    else if (valid && result != ENOMEM_CODE)
+        fail("posix_memalign(%zu, %zu) gave %d", align, n, result);
+}
+
+static void op_get_mark(void)
+{
+    void *mark;
+    if (mark_count == MAX_MARKS)
+        return;
+    if ((mark = m0_free_get_mark())) {
+        marks[mark_count].value = mark;
+        marks[mark_count++].point = serial;
+    }
+}
+
+static void op_to_mark(void)
+{
+    size_t i;
+    if (!mark_count)
+        return;
+    i = next_byte() % mark_count;
+    release_after(marks[i].point);
+    retire_marks_from(i + 1);
+    m0_free_to_mark(marks[i].value);
+}
+
+static void op_free_all(void)
+{
+    release_after(base_point);
+    retire_marks_from(0);
+    m0_free_all();
+}
+
+static void op_free_all_mark(void)
+{
+    m0_free_all_mark();
+    if (stats().base_mark == stats().tail) {
+        base_point = serial;
+        retire_marks_from(0);
+    }
+}
+
+static void op_usable_size(void)
+{
+    struct block *b = pick();
+    size_t usable;
+    if (!b)
+        return;
+    usable = m0_malloc_usable_size(b->p);
+    if (usable < b->size || usable >= b->size + TAGS + MALLOC0_ALIGN)
+        fail("usable size %zu for %zu bytes", usable, b->size);
+    verify(b);
+    if (b->byte)
+        memset(b->p + b->size, b->byte, usable - b->size);
+    b->size = usable; /* all of it is the block's: the model checks it so */
+}
+
+/* Invalid frees: each must leave the heap as it was. */
+static void op_bad_free(void)
+{
+    struct block *b = pick();
+    unsigned kind = next_byte() % 8;
+    uintptr_t offset = (uintptr_t)(next_byte() << 8 | next_byte()) * 16;
+    unsigned char *p;
+    switch (kind) {
+    case 0: p = b ? b->p + 1 + next_byte() % (b->size + 1) : NULL; break;
+    case 1: p = released[next_byte() % RECENT]; break;
+    case 2: p = region + offset % sizeof region; break;
+    case 3: p = region + sizeof region + offset; break;
+    case 4: p = (unsigned char *)(uintptr_t)-(intptr_t)(offset + 16); break;
+    case 5: p = b ? b->p - 4 : NULL; break; /* its header */
+    case 6: p = b ? b->p + block_bytes(b->size) - 4 : NULL; break; /* past its footer */
+    default: p = b ? b->p - MALLOC0_ALIGN : NULL; break;
+    }
+    if (!p || find(p) >= 0)
+        return; /* NULL, or a block in use again: not invalid */
+    UNCHANGED(m0_free(p));
+    UNCHANGED(m0_realloc(p, 10));
+    UNCHANGED(m0_malloc_usable_size(p));
+}
+
+/* Three blocks of sizes s, s - 8, s: at alignment 4 the footer before the
+ * middle one and the header after it hold the same size, and a pointer to
+ * the middle one's header must still not pass for a block. */
+static void op_footer_probe(void)
+{
+    size_t n = TAGS + next_size();
+    unsigned char *sizes[3];
+    int i;
+    for (i = 0; i < 3; i++) {
+        size_t size = i == 1 ? n - TAGS : n;
+        if (!(sizes[i] = m0_malloc(size)))
+            return;
+        add(sizes[i], size, MALLOC0_ALIGN, ++serial);
+    }
+    if (find(sizes[1] - 4) < 0)
+        UNCHANGED(m0_free(sizes[1] - 4));
+}
+
+/* Marks that are not live: released, made up, or a block's address. */
+static void op_bad_mark(void)
+{
+    struct block *b = pick();
+    unsigned kind = next_byte() % 3;
+    void *mark;
+    size_t i;
+    switch (kind) {
+    case 0: mark = stale_marks[next_byte() % RECENT]; break;
+    case 1: mark = region + (size_t)(next_byte() << 8 | next_byte()) * 4 % sizeof region; break;
+    default: mark = b ? b->p : NULL; break;
+    }
+    if (!mark || (uintptr_t)mark == stats().base_mark)
+        return;
+    for (i = 0; i < mark_count; i++)
+        if (marks[i].value == mark)
+            return; /* live again: not invalid */
+    UNCHANGED(m0_free_to_mark(mark));
+}
+
+/* Sizes nothing can hold: NULL, and nothing changes. */
+static void op_impossible(void)
+{
+    struct block *b = pick();
+    size_t huge = (size_t)-1 - next_byte();
+    UNCHANGED(if (m0_malloc(huge)) fail("malloc(%zu) succeeded", huge));
+    UNCHANGED(if (m0_calloc(huge / 2, 3)) fail("calloc overflow succeeded"));
+    UNCHANGED(if (m0_aligned_alloc(4096, huge)) fail("aligned_alloc(%zu) succeeded", huge));
+    if (b)
+        UNCHANGED(if (m0_realloc(b->p, huge)) fail("realloc(%zu) succeeded", huge));
+}
+
+static void (*const operations[])(void) = {
+    op_malloc, op_malloc, op_malloc, op_calloc, op_realloc, op_free, op_free, op_free_newest,
+    op_aligned, op_posix_memalign, op_get_mark, op_to_mark, op_free_all, op_free_all_mark,
+    op_usable_size, op_bad_free, op_bad_mark, op_impossible, op_footer_probe,
+};
+#define OPERATION_COUNT (sizeof operations / sizeof operations[0])
+
+/* malloc0_init wants a zero region.  Neither malloc0 nor the model writes
+ * above the highest tail but for one tag there, so only that much of the
+ * last run's region needs zeroing again. */
+static size_t dirty = sizeof region;
+
+static void start_heap(void)
+{
+    memset(region, 0, dirty);
+    m0_malloc0_init(region, sizeof region);
+    block_count = mark_count = 0;
+    serial = base_point = 0;
+    released_at = stale_at = 0;
+    memset(released, 0, sizeof released);
+    memset(stale_marks, 0, sizeof stale_marks);
+}
+
+size_t model_run(const uint8_t *bytes, size_t length)
+{
+    size_t done = 0;
+    input = bytes;
+    input_end = bytes + length;
+    start_heap();
+    while (input < input_end) {
+        operations[next_byte() % OPERATION_COUNT]();
+        agree();
+        if (++done % VERIFY_EVERY == 0)
+            verify_all();
+    }
+    verify_all();
+    dirty = stats().peak_tail + TAGS - (uintptr_t)region;
+    if (dirty > sizeof region)
+        dirty = sizeof region;
+    return done;
+}
