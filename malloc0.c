@@ -58,9 +58,10 @@
  *
  * Retired tags.  free and free_to_mark accept only in-use and mark tags, so
  * such a tag that leaves the layout must leave memory.  A block freed next
- * to a free one erases its header as they merge (one store); a freed header
- * at the new tail is overwritten by the next block or by a reset's link;
- * free headers may linger, as nothing accepts them.  A reset retires many
+ * to a free one erases its header as they merge, and a block freed at the
+ * tail erases its header as the tail moves back over it (one store each):
+ * the tail may move back further, and a later block cover it.  Free headers
+ * may linger, as nothing accepts them.  A reset retires many
  * blocks at once: their headers stay above the new tail, linked as a chain
  * by their own sizes from stale_next.  Whenever the tail moves up, it erases
  * the headers of that chain that it passes.  Each header is erased once, so
@@ -488,6 +489,7 @@ static HOT void block_release(uintptr_t block)
         hole_remove(block);
     }
     if (end == heap_tail) {
+        *tag_at(block) = 0;
         heap_tail = block;
         return;
     }

@@ -56,6 +56,17 @@ const invalidFrees = {
     s.malloc(200, UNWRITTEN);
     return freeEach(s, released(s, [b, c]));
   },
+  'block freed at the tail, then grown over by realloc of the block before': (s) => {
+    const a = s.malloc(24, UNWRITTEN); const b = s.malloc(24); s.free(b);
+    assert.equal(s.realloc(a, 200), a, 'grows in place over the tail');
+    return () => s.heap.free(b);
+  },
+  'blocks freed at the tail one by one, memory reused': (s) => {
+    s.malloc(8); const a = s.malloc(24); const b = s.malloc(40); const c = s.malloc(24);
+    s.free(c); s.free(b); s.free(a); // the tail moves back past each header
+    s.malloc(300, UNWRITTEN);
+    return freeEach(s, released(s, [a, b, c]));
+  },
   'freed block reused by a larger block': (s) => {
     const a = s.malloc(24); const b = s.malloc(24); s.malloc(24); s.free(b); s.free(a);
     s.malloc(40, UNWRITTEN);

@@ -125,8 +125,9 @@ export class Shadow {
       `realloc(${p}, ${n}) -> ${q} lost the first ${kept} bytes`);
     this.blocks.delete(p);
     this.starts.splice(this.#lowerBound(p), 1);
-    if (q === p) this.add(q, n, true, old.serial);
-    else this.add(q, n);
+    // An unwritten block stays unwritten: what it held, stale tags too, stays.
+    if (q === p) this.add(q, n, old.byte !== null, old.serial);
+    else this.add(q, n, old.byte !== null);
     return q;
   }
 
