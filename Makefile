@@ -40,7 +40,7 @@ VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 VARIANT_bulk   := -mbulk-memory
 
-.PHONY: all test demo size clean deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
+.PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
 all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
@@ -154,7 +154,14 @@ fuzz: $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p))
 	  grep -E "^fuzz:|^Done|ERROR|SUMMARY|^model:" $(FUZZ_DIR)/$$p.log; \
 	  if [ $$status != 0 ]; then echo "fuzz: the $$p profile failed, see $(FUZZ_DIR)/$$p.log"; exit 1; fi; done
 
-test: $(TEST_WASM) $(WASI_WASM) warnings seed-build native-test
+# The browser tests: Debian's chromium, and playwright-core as package-lock.json pins it.
+browser-deps: | deps
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser tests need: sudo apt-get install chromium"; exit 1; fi; }
+	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+
+test: $(TEST_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test | browser-deps
 	node --test tests/
 
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
@@ -163,6 +170,20 @@ $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
 
 demo: $(DEMO)/str_toggle.wasm
 	node $(DEMO)/run.mjs
+
+# The other examples, built next to their pages.
+examples/histogram/histogram.wasm: $(LIB) examples/histogram/histogram.c | deps
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) -mbulk-memory $(LINK) \
+	  $(call exports,$(CORE_API) free_all) -o $@ malloc0.c examples/histogram/histogram.c
+examples/levels/levels.wasm: $(LIB) examples/levels/levels.c | deps
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) -Wl,--allow-undefined \
+	  -o $@ malloc0.c examples/levels/levels.c
+EXAMPLE_WASM := $(DEMO)/str_toggle.wasm examples/histogram/histogram.wasm examples/levels/levels.wasm
+examples: $(EXAMPLE_WASM)
+
+# The examples' pages on http://127.0.0.1:8000/ for a browser.
+serve: examples
+	node examples/serve.mjs
 
 # Code-section bytes at -Oz with LTO: malloc and free alone, with the marks,
 # and the whole API, for each profile.
@@ -185,7 +206,7 @@ size: $(SIZE_WASM)
 	  "$(call code-bytes,$(B)/size/$(p)-all.wasm)";)
 
 clean:
-	rm -rf $(B) $(DEMO)/str_toggle.wasm
+	rm -rf $(B) $(EXAMPLE_WASM)
 
 # Benchmarks: one driver (bench/driver.c) linked against each allocator.
 BENCH_OPT := -O2 -fno-builtin

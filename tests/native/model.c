@@ -190,19 +190,24 @@ static void agree(void)
 
 static struct block *pick(void) { return block_count ? &blocks[next_byte() % block_count] : NULL; }
 
+/* Allocating operations wait while the model has no room for three more. */
+static int model_full(void) { return block_count + 3 > MAX_BLOCKS; }
+
 static void op_malloc(void)
 {
     size_t n = next_size();
-    void *p = m0_malloc(n);
-    if (p)
+    void *p;
+    if (model_full())
+        return;
+    if ((p = m0_malloc(n)))
         add(p, n, MALLOC0_ALIGN, ++serial);
 }
 
 static void op_calloc(void)
 {
     size_t count = 1 + next_byte() % 8, each = next_size() / 8, i;
-    unsigned char *p = m0_calloc(count, each);
-    if (!p)
+    unsigned char *p;
+    if (model_full() || !(p = m0_calloc(count, each)))
         return;
     for (i = 0; i < count * each; i++)
         if (p[i])
@@ -261,8 +266,11 @@ static void op_free_newest(void)
 static void op_aligned(void)
 {
     size_t align = (size_t)1 << next_byte() % (MAX_ALIGN_LOG2 + 1), n = next_size();
-    void *p = next_byte() & 1 ? m0_aligned_alloc(align, n) : m0_memalign(align, n);
-    if (p)
+    int use_memalign = next_byte() & 1;
+    void *p;
+    if (model_full())
+        return;
+    if ((p = use_memalign ? m0_memalign(align, n) : m0_aligned_alloc(align, n)))
         add(p, n, align, ++serial);
 }
 
@@ -270,8 +278,10 @@ static void op_posix_memalign(void)
 {
     size_t align = (size_t)1 << next_byte() % (MAX_ALIGN_LOG2 + 2), n = next_size();
     void *p = NULL;
-    int valid = align % sizeof(void *) == 0 && align <= MALLOC0_MAX_ALIGN;
-    int result = m0_posix_memalign(&p, align, n);
+    int valid = align % sizeof(void *) == 0 && align <= MALLOC0_MAX_ALIGN, result;
+    if (model_full())
+        return;
+    result = m0_posix_memalign(&p, align, n);
     if (!valid && result != EINVAL_CODE)
         fail("posix_memalign(%zu) gave %d, not EINVAL", align, result);
     if (valid && result == 0)
@@ -365,6 +375,8 @@ static void op_footer_probe(void)
     size_t n = TAGS + next_size();
     unsigned char *sizes[3];
     int i;
+    if (model_full())
+        return;
     for (i = 0; i < 3; i++) {
         size_t size = i == 1 ? n - TAGS : n;
         if (!(sizes[i] = m0_malloc(size)))
