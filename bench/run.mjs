@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { codeSectionBytes } from '../tests/lib/wasm_binary.mjs';
 import { performance } from 'node:perf_hooks';
 
 const QUICK = process.env.QUICK === '1';
@@ -106,25 +107,7 @@ table('O(1): ns per pair as live blocks grow from 10^3 to 10^6', SCALING, 'ns', 
 
 // Code-section bytes of each allocator exporting malloc and free, read from
 // the modules the Makefile built at -Oz.
-function codeBytes(file) {
-  const wasm = readFileSync(new URL(file, dir));
-  let at = 8;
-  const leb = () => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = wasm[at++];
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-  };
-  while (at < wasm.length) {
-    const id = wasm[at++];
-    const size = leb();
-    if (id === 10) return size;
-    at += size;
-  }
-  return 0;
-}
+const codeBytes = (file) => codeSectionBytes(readFileSync(new URL(file, dir)));
 const SIZE_FILES = { malloc0: 'size-default.wasm', 'malloc0-tiny': 'size-tiny.wasm', dlmalloc: 'size-dlmalloc.wasm', bump: 'size-bump.wasm' };
 console.log('\ncode-section bytes, malloc and free exported, -Oz\n');
 console.log(`| ${Object.keys(SIZE_FILES).join(' | ')} |`);
