@@ -30,6 +30,7 @@ TESTS     := $(wildcard tests/*.test.mjs)
 TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
 DEMO      := examples/str_toggle
+EXAMPLE_WASM := $(DEMO)/str_toggle.wasm examples/histogram/histogram.wasm examples/levels/levels.wasm
 
 # What each profile and test variant adds to the build.
 PROFILE_default :=
@@ -178,7 +179,6 @@ examples/histogram/histogram.wasm: $(LIB) examples/histogram/histogram.c | deps
 examples/levels/levels.wasm: $(LIB) examples/levels/levels.c | deps
 	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) -Wl,--allow-undefined \
 	  -o $@ malloc0.c examples/levels/levels.c
-EXAMPLE_WASM := $(DEMO)/str_toggle.wasm examples/histogram/histogram.wasm examples/levels/levels.wasm
 examples: $(EXAMPLE_WASM)
 
 # The examples' pages on http://127.0.0.1:8000/ for a browser.

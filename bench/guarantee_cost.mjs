@@ -39,12 +39,15 @@ const GUARANTEES = {
   'malloc returns NULL for sizes that would wrap around': [[
     'if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - heap_tail)\n        return 0;', '']],
   'free ignores pointers that are not blocks in use': [[
-    'if (!block_in_use(block)) {\n        reject_input();\n        return;\n    }', '']],
+    'if (block_in_use(block))\n        return block;\n    if (p)\n        reject_input();\n    return 0;',
+    'return p ? block : 0;']],
   'a footer never reads as a header (MALLOC0_ALIGN 4)': [[
     '#define FOOTER_KEY (~FLAG_BITS)', '#define FOOTER_KEY 0']],
   'headers retired by resets are erased': [
     ['    stale_erase_below(end);\n', ''],
-    ['    if (stale_next != heap_tail)\n        *tag_at(heap_tail) = stale_next - heap_tail;\n', '']],
+    ['    if (stale_next != heap_tail)\n        *tag_at(heap_tail) = stale_link(stale_next, heap_tail);\n', '']],
+  'headers of blocks freed at the tail are erased': [[
+    '        *tag_at(block) = 0;\n        heap_tail = block;', '        heap_tail = block;']],
   'free_to_mark ignores marks that are not live': [[
     'if (!mark_is_live(address)) {\n        reject_input();\n        return;\n    }', '']],
   'peak tail in the stats': [['    if (end > peak_tail)\n        peak_tail = end;\n', '']],
