@@ -12,8 +12,13 @@
  * Configuration (define with -D when compiling malloc0.c):
  *   MALLOC0_ALIGN   4, 8 or 16 (default 16, clang's alignof(max_align_t) on
  *                   wasm32).  Smaller alignments use less memory per block.
+ *   MALLOC0_TINY=1  the tiny profile: freed memory is reused only when it
+ *                   reaches the tail (stacks, levels, free_all), for the
+ *                   smallest code.  The default profile also reuses holes
+ *                   freed in any order, through segregated free lists.
  *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
  *                   below, instead of ignoring it.
+ *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
  *
  * Build malloc0.c with -fno-builtin (or at least -fno-builtin-malloc and
  * -fno-builtin-free): clang otherwise treats the names malloc and free as the
@@ -21,21 +26,22 @@
  *
  * Memory cost: every block carries 8 bytes of tags (a 4-byte size before the
  * payload and one after it), at every alignment; a block's size is its
- * request plus 8, rounded up to MALLOC0_ALIGN (at MALLOC0_ALIGN 4, a block
- * cut from a larger one — a hole, or by realloc — may keep 4 more bytes, too
- * few to split off).  A mark
- * costs one tag-only block (8 bytes, or 16 at MALLOC0_ALIGN 16) unless the
- * last block already is one.
+ * request plus 8, rounded up to MALLOC0_ALIGN.  At MALLOC0_ALIGN 4, a block
+ * cut from a larger one (a hole, or by realloc) may keep 4 more bytes, too
+ * few to split off.  A mark costs one tag-only block (8 bytes, or 16 at
+ * MALLOC0_ALIGN 16) unless the last block already is one.
  *
  * Invalid input has defined behaviour and never corrupts the heap:
  *
  *   input                                         release      MALLOC0_DEBUG
  *   malloc(n) with n too large to represent       NULL         NULL
  *   malloc(n) beyond the host's memory maximum    NULL         NULL
+ *   calloc(n, m) with n * m overflowing           NULL         NULL
  *   free(NULL)                                    no-op        no-op
  *   free(p), p not returned by malloc, interior,
  *     misaligned, outside the heap, already freed,
  *     released by free_all/free_to_mark, or a mark  ignored      trap
+ *   realloc(p, n) or malloc_usable_size(p), such p NULL / 0     trap
  *   free_to_mark(m), m beyond the heap's end      no-op        no-op
  *   free_to_mark(m), m not a live mark            ignored      trap
  *
@@ -125,6 +131,12 @@ void MALLOC0_NAME(free_all_mark)(void);
  * like a stack (session, world, level); the same mark can be reset to any
  * number of times.  Returns NULL if the heap cannot grow for the mark's tag
  * block (free_to_mark(NULL) does nothing).
+ *
+ * In the default profile a mark opens a scope: until a reset to a lower
+ * mark, blocks come from above the mark only, so that free_to_mark releases
+ * all of them.  Holes freed below the mark wait, unused, until they merge
+ * into the tail or a reset releases them.  free_all_mark and every reset do
+ * the same at their mark.
  */
 void *MALLOC0_NAME(free_get_mark)(void);
 
