@@ -19,7 +19,8 @@
  *        and what the allocator erased
  *
  * The heap is a run of blocks from heap_start to the tail, in linear memory
- * from __heap_base to memory.size * 64 KiB:
+ * from __heap_base to memory.size * 64 KiB (natively, in the region given to
+ * malloc0_init):
  *
  *   __heap_base                base_mark                tail       memory end
  *   | lead | used | free | used | mark | used | used |   retired / fresh     |
@@ -61,13 +62,16 @@
  * to a free one erases its header as they merge, and a block freed at the
  * tail erases its header as the tail moves back over it (one store each):
  * the tail may move back further, and a later block cover it.  Free headers
- * may linger, as nothing accepts them.  A reset retires many
- * blocks at once: their headers stay above the new tail, linked as a chain
- * by their own sizes from stale_next.  Whenever the tail moves up, it erases
- * the headers of that chain that it passes.  Each header is erased once, so
- * malloc stays O(1) amortized.  A reset links its retired run to the older
- * chain with a skip tag (a plain size) at the old tail; the first chain
- * skips to NO_STALE, above any tail, where every chain ends.
+ * may linger, as nothing accepts them.
+ *
+ * A reset retires many blocks at once: their headers stay above the new
+ * tail, linked as a chain by their own sizes from stale_next.  Whenever the
+ * tail moves up, it erases the headers of that chain that it passes.  Each
+ * header is erased once, so malloc stays O(1) amortized.  A reset links its
+ * retired run to the older chain with a skip tag (a plain size) at the old
+ * tail; the first chain skips to NO_STALE, above any tail, where every chain
+ * ends (on a 64-bit host, where that skip does not fit a tag, a zero tag
+ * ends it).
  */
 #include "malloc0.h"
 
