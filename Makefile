@@ -41,8 +41,8 @@ VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 VARIANT_bulk   := -mbulk-memory
 
+.DEFAULT_GOAL := all
 .PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
-all: $(TEST_WASM) $(DEMO)/str_toggle.wasm size
 
 # Tools: install what is missing when root on Debian, else say what to install.
 deps:
@@ -251,3 +251,8 @@ bench: $(BENCH_WASM) $(BENCH_SIZE) | plot-deps
 # What each guarantee costs in code bytes.
 size-costs: | deps
 	CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs
+
+# Everything: the test modules, the examples, the wasi builds, the native
+# tests and fuzz targets, the benchmark modules, and the size report.
+all: $(TEST_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
+  $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p)) size

@@ -100,6 +100,8 @@ const table = (title, workloads, field, digits) => {
 
 console.log(`${date}, ${machine}, median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}.`);
 table('ns per malloc+free pair (bump never frees; floor does nothing: the loop itself)', MAIN, 'ns', 1);
+table('ns per pair / the fastest of malloc0, malloc0-tiny and dlmalloc', MAIN, 'ratio', 2);
+table('peak live bytes (what the workload itself holds)', MAIN, 'live', 0);
 table('peak heap pages (64 KiB above the heap base)', MAIN, 'pages', 0);
 table('overhead: peak heap bytes / peak live bytes', MAIN, 'overhead', 2);
 const SCALING = Object.keys(WORKLOADS).filter((w) => w.includes('@'));
