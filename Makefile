@@ -44,6 +44,13 @@ VARIANT_bulk   := -mbulk-memory
 .DEFAULT_GOAL := all
 .PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
 
+# $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
+# says in one line what to install.  PACKAGES may be a shell variable.
+install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing for $(2): $(1)"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+	  else echo "$(2) need these Debian packages: sudo apt-get install $(1)"; exit 1; fi
+
 # Tools: install what is missing when root on Debian, else say what to install.
 deps:
 	@missing=""; \
@@ -51,14 +58,7 @@ deps:
 	command -v wasm-ld >/dev/null || missing="$$missing lld"; \
 	command -v wasm-objdump >/dev/null || missing="$$missing wabt"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else \
-	    echo "malloc0 needs:$$missing — install them with: sudo apt-get install$$missing"; exit 1; \
-	  fi; \
-	fi
+	if [ -n "$$missing" ]; then $(call install,$$missing,malloc0's build and tests); fi
 
 # build/test/PROFILE-aALIGN-VARIANT.wasm
 test-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
@@ -130,9 +130,7 @@ native-deps:
 	@missing=""; command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	[ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing="$$missing libclang-rt-14-dev"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "the native tests need:$$missing — install them with: sudo apt-get install$$missing"; exit 1; fi; fi
+	if [ -n "$$missing" ]; then $(call install,$$missing,the native tests); fi
 
 # libFuzzer over the shadow model, one target per profile, in a region small
 # enough that running out of memory is common.  FUZZ_SECONDS per profile.
@@ -157,9 +155,7 @@ fuzz: $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p))
 
 # The browser tests: Debian's chromium, and playwright-core as package-lock.json pins it.
 browser-deps: | deps
-	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "the browser tests need: sudo apt-get install chromium"; exit 1; fi; }
+	@command -v chromium >/dev/null || { $(call install,chromium,the browser tests); }
 	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
 test: $(TEST_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test | browser-deps
@@ -227,8 +223,7 @@ $(B)/bench/dlmalloc.wasm: bench/driver.c | deps wasi-deps
 
 wasi-deps:
 	@[ -f /usr/lib/wasm32-wasi/libc.a ] && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || \
-	  { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wasi-libc libclang-rt-14-dev-wasm32 >/dev/null; \
-	    else echo "the dlmalloc benchmark needs: sudo apt-get install wasi-libc libclang-rt-14-dev-wasm32"; exit 1; fi; }
+	  { $(call install,wasi-libc libclang-rt-14-dev-wasm32,the wasi builds); }
 
 # Each allocator exporting malloc and free, at -Oz, for the size row.
 BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
@@ -240,9 +235,7 @@ $(B)/bench/size-dlmalloc.wasm: | deps wasi-deps
 	$(CC) --target=wasm32-wasi -mexec-model=reactor $(OPT_SIZE) $(call exports,$(CORE_API)) -o $@ -x c /dev/null
 
 plot-deps:
-	@command -v gnuplot >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; \
-	  else echo "the benchmark plot needs: sudo apt-get install gnuplot-nox"; exit 1; fi; }
+	@command -v gnuplot >/dev/null || { $(call install,gnuplot-nox,the benchmark plots); }
 
 # QUICK=1: a smoke run (figures not meaningful, nothing written).
 bench: $(BENCH_WASM) $(BENCH_SIZE) | plot-deps
