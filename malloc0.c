@@ -657,7 +657,7 @@ static void *aligned_block(size_t align, size_t n)
     tag_t size = block_size_for(n), padded;
     uintptr_t block, lead;
     if (align <= ALIGN)
-        return size ? payload_of(block_alloc(size)) : 0;
+        return MALLOC0_NAME(malloc)(n);
     if (!size || n > NO_STALE - align - MIN_BLOCK ||
         !(padded = block_size_for(n + align + MIN_BLOCK)) || !(block = block_alloc(padded)))
         return 0;
