@@ -60,12 +60,13 @@ deps:
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	if [ -n "$$missing" ]; then $(call install,$$missing,malloc0's build and tests); fi
 
-# build/test/PROFILE-aALIGN-VARIANT.wasm
-test-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
+# $(call name-part,N): the Nth dash-separated part of the target's file name,
+# without its extension: build/test/PROFILE-aALIGN-VARIANT.wasm and the like.
+name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
 $(B)/test/%.wasm: $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call test-part,1)) \
-	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call test-part,2)) $(VARIANT_$(call test-part,3)) \
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
 # Every profile and alignment, with and without bulk memory, without a
@@ -116,11 +117,10 @@ NATIVE_CC_clang := clang -O1 $(SANITIZE)
 NATIVE_CC_gcc   := gcc -O2
 NATIVE_TESTS := $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
                   $(B)/native/random_ops-$(c)-$(p)-a$(a))))
-native-part = $(word $(1),$(subst -, ,$(notdir $@)))
 $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c | native-deps
 	@mkdir -p $(@D)
-	$(NATIVE_CC_$(call native-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call native-part,3)) \
-	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call native-part,4)) -o $@ $(NATIVE_SRC) tests/native/random_ops.c
+	$(NATIVE_CC_$(call name-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call name-part,3)) \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) -o $@ $(NATIVE_SRC) tests/native/random_ops.c
 
 native-test: $(NATIVE_TESTS)
 	@set -e; for t in $(NATIVE_TESTS); do echo "$$(basename $$t):"; $$t; done
@@ -190,8 +190,8 @@ SIZE_API_marks := $(CORE_API) $(MARK_API)
 SIZE_API_all   := $(CORE_API) $(MARK_API) $(C_API)
 $(B)/size/%.wasm: $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(firstword $(subst -, ,$*))) \
-	  $(call exports,$(SIZE_API_$(lastword $(subst -, ,$*)))) -o $@ malloc0.c
+	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
+	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
 
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
 size: $(SIZE_WASM)
