@@ -58,16 +58,19 @@
  * or above scope_floor and holds MIN_HOLE bytes.
  *
  * Retired tags.  free and free_to_mark accept only in-use and mark tags, so
- * such a tag that leaves the layout must leave memory.  A block freed next
- * to a free one erases its header as they merge, and a block freed at the
- * tail erases its header as the tail moves back over it (one store each):
- * the tail may move back further, and a later block cover it.  Free headers
- * may linger, as nothing accepts them.
+ * such a tag that leaves the layout must leave memory, footers as well as
+ * headers: else program data that happens to spell an old header, where
+ * one was, would pass with the old footer.  A block freed next to a free
+ * one erases its header as they merge, a block freed at the tail erases its
+ * header as the tail moves back over it (the tail may move back further,
+ * and a later block cover it), and a freed block erases its footer unless
+ * it rewrites it; realloc erases the footer it grows over.  Free tags may
+ * linger, as nothing accepts them.
  *
  * A reset retires many blocks at once: their headers stay above the new
  * tail, linked as a chain by their own sizes from stale_next.  Whenever the
- * tail moves up, it erases the headers of that chain that it passes.  Each
- * header is erased once, so malloc stays O(1) amortized.  A reset links its
+ * tail moves up, it erases the headers (and footers) of that chain that it
+ * passes.  Each is erased once, so malloc stays O(1) amortized.  A reset links its
  * retired run to the older chain with a skip tag (a plain size) at the old
  * tail; the first chain skips to NO_STALE, above any tail, where every chain
  * ends (on a 64-bit host, where that skip does not fit a tag, a zero tag
@@ -263,13 +266,17 @@ static tag_t stale_link(uintptr_t next, uintptr_t at) { return (tag_t)(next - at
 static uintptr_t stale_step(uintptr_t at, tag_t tag) { return at + tag_size(tag); }
 #endif
 
-/* Erases the retired headers below end, following their chain. */
+/* Erases the retired blocks' tags below end, following their chain.  A
+ * link is not a block: its "footer" word does not match, and stays. */
 static void stale_erase_below(uintptr_t end)
 {
     while (stale_next < end) {
         tag_t tag = *tag_at(stale_next);
+        uintptr_t next = stale_step(stale_next, tag);
         *tag_at(stale_next) = 0;
-        stale_next = stale_step(stale_next, tag);
+        if (next <= peak_tail && *tag_at(next - TAG_BYTES) == (tag ^ FOOTER_KEY))
+            *tag_at(next - TAG_BYTES) = 0;
+        stale_next = next;
     }
 }
 
@@ -487,6 +494,7 @@ static HOT void block_release(uintptr_t block)
 {
     uintptr_t end = block + *tag_at(block);
     tag_t neighbour = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
+    *tag_at(end - TAG_BYTES) = 0; /* rewritten below, unless it leaves the layout */
     if (neighbour & FREE_BIT) {
         *tag_at(block) = 0;
         block -= tag_size(neighbour);
@@ -526,12 +534,14 @@ static int block_grow(uintptr_t block, tag_t size)
     if (end == heap_tail) {
         if (!tail_extend(block + size))
             return 0;
+        *tag_at(end - TAG_BYTES) = 0; /* the old footer, now inside the block */
         block_set(block, size);
         return 1;
     }
     next = *tag_at(end);
     if (!(next & FREE_BIT) || block_size(block) + tag_size(next) < size)
         return 0;
+    *tag_at(end - TAG_BYTES) = 0;
     hole_remove(end);
     block_set(block, block_size(block) + tag_size(next));
     block_trim(block, size);

@@ -43,7 +43,7 @@ const GUARANTEES = {
     'return p ? block : 0;']],
   'a footer never reads as a header (MALLOC0_ALIGN 4)': [[
     '#define FOOTER_KEY (~FLAG_BITS)', '#define FOOTER_KEY 0']],
-  'headers retired by resets are erased': [
+  'tags retired by resets are erased (headers and footers)': [
     ['    stale_erase_below(end);\n', ''],
     ['    if (stale_next != heap_tail)\n        *tag_at(heap_tail) = stale_link(stale_next, heap_tail);\n', '']],
   'headers of blocks freed at the tail are erased': [[
