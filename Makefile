@@ -26,6 +26,14 @@ exports    = $(foreach name,$(1),-Wl,--export=$(name))
 
 LIB       := malloc0.c malloc0.h
 B         := build
+# clang 14 runs wasm-opt on every module it links with -O set whenever it
+# finds binaryen's wasm-opt on PATH or beside itself, which changes code
+# sizes and drops the name section.  So wasm builds run clang by its real
+# path (/usr/bin holds wasm-opt, llvm's own directory does not) with a PATH
+# of its own, $(TOOLS), that holds only wasm-ld (and its versioned names): every module is the same
+# with or without binaryen.  deps checks that clang plans no wasm-opt run.
+TOOLS     := $(abspath $(B))/tools
+WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC)))
 TESTS     := $(wildcard tests/*.test.mjs)
 TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
@@ -58,14 +66,17 @@ deps:
 	command -v wasm-ld >/dev/null || missing="$$missing lld"; \
 	command -v wasm-objdump >/dev/null || missing="$$missing wabt"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
-	if [ -n "$$missing" ]; then $(call install,$$missing,malloc0's build and tests); fi
+	if [ -n "$$missing" ]; then $(call install,$$missing,malloc0's build and tests); fi; \
+	mkdir -p $(TOOLS) && ln -sf "$$(dirname "$$(command -v wasm-ld)")"/wasm-ld* $(TOOLS)/; \
+	if $(WASM_CC) -### $(WASM) -Oz -o /dev/null -x c /dev/null 2>&1 | grep -q wasm-opt; then \
+	  echo "deps: clang would run wasm-opt on every module; see TOOLS in the Makefile"; exit 1; fi
 
 # $(call name-part,N): the Nth dash-separated part of the target's file name,
 # without its extension: build/test/PROFILE-aALIGN-VARIANT.wasm and the like.
 name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
 $(B)/test/%.wasm: $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
@@ -73,20 +84,20 @@ $(B)/test/%.wasm: $(LIB) tests/exports.c | deps
 # single warning.
 warnings: | deps
 	@$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach bulk,-mno-bulk-memory -mbulk-memory,\
-	  $(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) \
+	  $(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) \
 	    -c malloc0.c -o /dev/null &&))) true
 
 # The command line from the README's first example must stay silent.
 seed-build: | deps
 	@mkdir -p $(B)/seed
-	@out=$$($(CC) -O3 -flto --target=wasm32 -mbulk-memory --no-standard-libraries \
+	@out=$$($(WASM_CC) -O3 -flto --target=wasm32 -mbulk-memory --no-standard-libraries \
 	  -Wl,--export-all -Wl,--no-entry -Wl,--lto-O3 -Wl,-z,stack-size=4096 \
 	  -o $(B)/seed/str_toggle.wasm malloc0.c $(DEMO)/str_toggle.c 2>&1); \
 	  if [ -n "$$out" ]; then echo "$$out"; echo "seed-build: warnings above"; exit 1; fi
 
 # examples/wasi: the same C program over wasi-libc's dlmalloc, and with
 # malloc0 linked in its place (malloc0.c alone gets -fno-builtin).
-WASI_CC   := $(CC) --target=wasm32-wasi $(WARN)
+WASI_CC    = $(WASM_CC) --target=wasm32-wasi $(WARN)
 WASI_OPT  := -O2
 WASI_WASM := $(B)/wasi/words-dlmalloc.wasm $(B)/wasi/words-malloc0.wasm
 $(B)/wasi/malloc0.o: $(LIB) | deps wasi-deps
@@ -162,7 +173,7 @@ test: $(TEST_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test 
 	node --test tests/
 
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) \
 	  $(call exports,$(CORE_API) str_toggle) -o $@ malloc0.c $(DEMO)/str_toggle.c
 
 demo: $(DEMO)/str_toggle.wasm
@@ -170,10 +181,10 @@ demo: $(DEMO)/str_toggle.wasm
 
 # The other examples, built next to their pages.
 examples/histogram/histogram.wasm: $(LIB) examples/histogram/histogram.c | deps
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) -mbulk-memory $(LINK) \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) -mbulk-memory $(LINK) \
 	  $(call exports,$(CORE_API) free_all) -o $@ malloc0.c examples/histogram/histogram.c
 examples/levels/levels.wasm: $(LIB) examples/levels/levels.c | deps
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) -Wl,--allow-undefined \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) -Wl,--allow-undefined \
 	  -o $@ malloc0.c examples/levels/levels.c
 examples: $(EXAMPLE_WASM)
 
@@ -190,7 +201,7 @@ SIZE_API_marks := $(CORE_API) $(MARK_API)
 SIZE_API_all   := $(CORE_API) $(MARK_API) $(C_API)
 $(B)/size/%.wasm: $(LIB) | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
 
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
@@ -209,17 +220,17 @@ BENCH_OPT := -O2 -fno-builtin
 BENCH_WASM := $(foreach a,default tiny bump floor dlmalloc,$(B)/bench/$(a).wasm)
 $(B)/bench/default.wasm: $(LIB) bench/driver.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS -o $@ malloc0.c bench/driver.c
+	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS -o $@ malloc0.c bench/driver.c
 $(B)/bench/tiny.wasm: $(LIB) bench/driver.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_tiny) -o $@ malloc0.c bench/driver.c
+	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_tiny) -o $@ malloc0.c bench/driver.c
 $(B)/bench/%.wasm: bench/%.c bench/driver.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -o $@ $< bench/driver.c
+	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -o $@ $< bench/driver.c
 # dlmalloc as Debian's wasi-libc package builds it.
 $(B)/bench/dlmalloc.wasm: bench/driver.c | deps wasi-deps
 	@mkdir -p $(@D)
-	$(CC) --target=wasm32-wasi -mexec-model=reactor $(WARN) $(BENCH_OPT) -o $@ bench/driver.c
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WARN) $(BENCH_OPT) -o $@ bench/driver.c
 
 wasi-deps:
 	@[ -f /usr/lib/wasm32-wasi/libc.a ] && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || \
@@ -230,9 +241,9 @@ BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
 $(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/%-core.wasm
 	cp $< $@
 $(B)/bench/size-bump.wasm: bench/bump.c | deps
-	$(CC) $(WASM) $(WARN) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API)) -o $@ $<
+	$(WASM_CC) $(WASM) $(WARN) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API)) -o $@ $<
 $(B)/bench/size-dlmalloc.wasm: | deps wasi-deps
-	$(CC) --target=wasm32-wasi -mexec-model=reactor $(OPT_SIZE) $(call exports,$(CORE_API)) -o $@ -x c /dev/null
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(OPT_SIZE) $(call exports,$(CORE_API)) -o $@ -x c /dev/null
 
 plot-deps:
 	@command -v gnuplot >/dev/null || { $(call install,gnuplot-nox,the benchmark plots); }
@@ -243,7 +254,8 @@ bench: $(BENCH_WASM) $(BENCH_SIZE) | plot-deps
 
 # What each guarantee costs in code bytes.
 size-costs: | deps
-	CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs
+	WASM_CLANG="$$(readlink -f "$$(command -v $(CC))")" WASM_PATH="$(TOOLS)" \
+	  CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs
 
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.

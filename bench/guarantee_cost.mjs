@@ -13,14 +13,17 @@ const scratch = mkdtempSync(join(tmpdir(), 'malloc0-cost-'));
 const CORE = ['malloc', 'free'];
 const MARKS = [...CORE, 'free_all', 'free_all_mark', 'free_get_mark', 'free_to_mark'];
 const cflags = (process.env.CFLAGS ?? '').split(' ').filter(Boolean);
+// The Makefile's clang and the PATH it runs with, which leaves wasm-opt out.
+const clang = process.env.WASM_CLANG ?? 'clang';
+const clangEnv = process.env.WASM_PATH ? { ...process.env, PATH: process.env.WASM_PATH } : process.env;
 const PROFILES = { default: [], tiny: ['-DMALLOC0_TINY=1'] };
 
 function codeBytes(text, exports, profile) {
   const c = join(scratch, 'malloc0.c');
   const wasm = join(scratch, 'm.wasm');
   writeFileSync(c, text);
-  execFileSync('clang', [...cflags, ...PROFILES[profile], `-I${root}`, '-Wl,--no-entry',
-    ...exports.map((e) => `-Wl,--export=${e}`), '-o', wasm, c]);
+  execFileSync(clang, [...cflags, ...PROFILES[profile], `-I${root}`, '-Wl,--no-entry',
+    ...exports.map((e) => `-Wl,--export=${e}`), '-o', wasm, c], { env: clangEnv });
   const sections = execFileSync('wasm-objdump', ['-h', wasm], { encoding: 'utf8' });
   return parseInt(/Code .*\(size=0x([0-9a-f]+)\)/.exec(sections)[1], 16);
 }
