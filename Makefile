@@ -19,7 +19,7 @@ PAGE      := 65536
 comma     := ,
 
 CORE_API  := malloc free
-MARK_API  := free_all free_all_mark free_get_mark free_to_mark
+MARK_API  := free_all free_all_mark free_get_mark free_to_mark free_pop_mark
 C_API     := calloc realloc aligned_alloc posix_memalign memalign malloc_usable_size
 TEST_API  := $(CORE_API) $(MARK_API) $(C_API) malloc0_check test_stats
 exports    = $(foreach name,$(1),-Wl,--export=$(name))

@@ -14,7 +14,8 @@
  *          size|flags                         header ^ FOOTER_KEY
  *
  *        flags: FREE_BIT  the block is free
- *               MARK_BIT  the block is a mark: tags only, never handed out
+ *               MARK_BIT  the block is a mark: its payload is the mark's
+ *                         record (struct scope), never handed out
  *        a zero tag reads as "in use, size 0": what lies before the heap
  *        and what the allocator erased
  *
@@ -23,8 +24,9 @@
  * malloc0_init):
  *
  *   __heap_base                base_mark                tail       memory end
- *   | lead | used | free | used | mark | used | used |   retired / fresh     |
- *                                      ^ free_get_mark() == tail after a mark
+ *   | lead | used | free | used | mark | used | free | used |  retired / fresh |
+ *   |<---- base_scope's holes ---->|<---- the mark's holes ---->|
+ *                                  ^ free_get_mark() == tail after a mark
  *
  * malloc bumps the tail.  free marks a block free and merges it with free
  * neighbours, which it finds in O(1) through the header after it and the
@@ -32,13 +34,15 @@
  * free_all and free_to_mark move the tail back to a mark in one step.  A
  * mark is the end of a mark block: since a mark block is never free, no
  * merge can straddle a mark, so the tail can always be set back to one.
+ * free_pop_mark does the same and then takes the mark block away.  A mark
+ * taken again at the same tail shares the block, which counts its takes.
  *
  * Holes (the default profile; MALLOC0_TINY=1 leaves them out).  A free block
- * below the tail is a hole.  Holes of at least MIN_HOLE bytes that lie above
- * the scope floor are kept in segregated lists, one per size class, with a
- * 64-bit mask of the classes that are not empty:
+ * below the tail is a hole.  Holes of at least MIN_HOLE bytes are kept in
+ * segregated lists, one per size class, with a 64-bit mask of the classes
+ * that are not empty, in the record of the scope that holds them:
  *
- *   hole_classes  ...0 1 0 0 1 1 0       hole_heads[c] -> hole -> hole -> 0
+ *   classes  ...0 1 0 0 1 1 0            heads[c] -> hole -> hole -> 0
  *
  * A class spans a quarter of a power of two, so malloc finds a hole that
  * fits with one bit scan: the head of the request's own class if it is large
@@ -47,15 +51,19 @@
  * when no hole fits.  free unlinks the holes it merges with, in O(1) as the
  * lists are doubly linked.
  *
- * Marks keep their meaning in time: blocks allocated after a mark must lie
- * above it, or free_to_mark would leave them behind.  So taking a mark, or
- * resetting to one, sets the scope floor there and empties the lists (one
- * store: the mask).  Holes below the floor wait, unlisted, until they merge
- * into the tail or a reset releases them.  No generation count is needed to
- * tell listed holes from dropped ones: a mark block sits at the floor and no
- * merge crosses it, so from the moment the floor is set, every hole above it
- * is listed and none below it is.  A hole is listed exactly when it starts at
- * or above scope_floor and holds MIN_HOLE bytes.
+ * Scopes.  Marks keep their meaning in time: blocks allocated after a mark
+ * must lie above it, or a reset to it would leave them behind.  So each mark
+ * opens a scope, whose record in the mark block holds the lists of the holes
+ * between it and the next mark; base_scope holds those below the first one.
+ * malloc takes holes from the current (innermost) scope's lists only.  A
+ * block freed below the current floor is listed with the scope that holds
+ * it, found by stepping out through the records' outer links.  Since no
+ * merge crosses a mark block, a hole never changes scope.  A reset to a mark
+ * releases all of its scope's holes and empties its lists (one store: the
+ * mask); popping a mark takes its record away, and the outer scope's lists,
+ * kept apart all along, are current again in one step.  An unlink finds the
+ * record whose list it empties through the head it reaches: a back link to
+ * a head carries HEAD_LINK.
  *
  * Retired tags.  free and free_to_mark accept only in-use and mark tags, so
  * such a tag that leaves the layout must leave memory, footers as well as
@@ -123,7 +131,6 @@ typedef __UINT32_TYPE__ __attribute__((__may_alias__)) tag_t;
 #define FLAG_BITS (FREE_BIT | MARK_BIT)
 /* The smallest block: two tags, rounded up to the alignment. */
 #define MIN_BLOCK (ALIGN > TAGS_PER_BLOCK_BYTES ? ALIGN : TAGS_PER_BLOCK_BYTES)
-#define MARK_TAG ((tag_t)MIN_BLOCK | MARK_BIT)
 /*
  * A footer is its header with the size bits inverted.  At MALLOC0_ALIGN 4 a
  * footer and the next header share an alignment, so a footer read as a
@@ -143,8 +150,10 @@ _Static_assert(MALLOC0_ALIGN == 4 || MALLOC0_ALIGN == 8 || MALLOC0_ALIGN == 16,
                "MALLOC0_ALIGN must be 4, 8 or 16");
 _Static_assert(ALIGN > FLAG_BITS, "flags live in the low bits of sizes");
 _Static_assert(MIN_BLOCK % ALIGN == 0, "blocks keep payloads aligned");
-_Static_assert(((TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1)) == MIN_BLOCK,
-               "a mark block is an empty block");
+
+/* A mark block: tags around its mark's record (struct scope, below). */
+#define MARK_BLOCK ((TAGS_PER_BLOCK_BYTES + sizeof(struct scope) + ALIGN - 1) & ~(ALIGN - 1))
+#define MARK_TAG ((tag_t)MARK_BLOCK | MARK_BIT)
 
 /*
  * The heap starts 16-aligned: at __heap_base in wasm (wasm-ld aligns it),
@@ -336,19 +345,31 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
 
 #if MALLOC0_TINY
 
-static int hole_listed(uintptr_t block, tag_t size) { return (void)block, (void)size, 0; }
+/* A mark's record, the payload of its mark block: how many times the mark
+ * was taken and not yet popped. */
+struct scope {
+    tag_t takes;
+};
+
+static struct scope base_scope;
+
+static int hole_listed(tag_t size) { return (void)size, 0; }
 static uintptr_t hole_take(tag_t size) { return (void)size, 0; }
 static void hole_add(uintptr_t block) { (void)block; }
 static void hole_remove(uintptr_t block) { (void)block; }
-static void scope_open(uintptr_t floor) { (void)floor; }
-static int holes_consistent(uintptr_t listed) { return listed == 0; }
+static void scope_begin(struct scope *scope, uintptr_t floor) { (void)scope, (void)floor; }
+static void scope_empty(struct scope *scope) { (void)scope; }
+static void scope_end(struct scope *scope) { (void)scope; }
+static int holes_consistent(uintptr_t listed, uintptr_t marks)
+{
+    return (void)marks, listed == 0;
+}
 
 #else
 
-typedef __UINT64_TYPE__ class_mask_t;
-/* Links hold addresses; they alias whatever the payload held before, and
- * at MALLOC0_ALIGN 4 a payload is only as aligned as a tag (which matters
- * for 8-byte links on a 64-bit host). */
+/* Masks and links alias whatever the payload held before, and at
+ * MALLOC0_ALIGN 4 a payload is only as aligned as a tag. */
+typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) class_mask_t;
 typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) link_t;
 
 /* A listed hole holds two links in its payload: the next hole in its class,
@@ -360,22 +381,36 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define SMALLEST_CLASS_LOG2 4
 /* Holes from 2^LARGEST_CLASS_LOG2 bytes up share the last class. */
 #define LARGEST_CLASS_LOG2 (SMALLEST_CLASS_LOG2 + (CLASS_COUNT >> CLASS_SPLIT_LOG2) - 1)
+/* A back link to a list head carries this bit: links are tag-aligned. */
+#define HEAD_LINK ((link_t)1)
 
 _Static_assert(MIN_HOLE >= 1 << SMALLEST_CLASS_LOG2, "no hole is below class 0");
 _Static_assert(MIN_HOLE % ALIGN == 0, "holes are blocks");
 _Static_assert(CLASS_COUNT == 8 * sizeof(class_mask_t), "one mask bit per class");
+_Static_assert(HEAD_LINK < sizeof(tag_t), "links leave the head bit free");
 
+/*
+ * A scope's record: the payload of its mark block, or base_scope for the
+ * heap below the first mark.  Its lists hold the holes between its floor
+ * and the next mark; a head counts only while its class's mask bit is set.
+ */
+struct scope {
+    tag_t takes;          /* free_get_mark calls on this mark, less pops */
+    class_mask_t classes; /* the classes whose lists are not empty */
+    link_t floor;         /* where the scope starts: its mark */
+    link_t outer;         /* the record of the scope around this one */
+    link_t heads[CLASS_COUNT];
+};
+
+static struct scope base_scope = {.floor = INITIAL_HEAP_START};
+/* The scope that blocks are allocated in, and its floor. */
+static struct scope *scope_now = &base_scope;
 static uintptr_t scope_floor = INITIAL_HEAP_START;
-static class_mask_t hole_classes;
-static link_t hole_heads[CLASS_COUNT];
 
 static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
 static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
 
-static int hole_listed(uintptr_t block, tag_t size)
-{
-    return block >= scope_floor && size >= MIN_HOLE;
-}
+static int hole_listed(tag_t size) { return size >= MIN_HOLE; }
 
 /* Size classes: four per power of two, from MIN_HOLE up. */
 static unsigned hole_class(tag_t size)
@@ -387,42 +422,56 @@ static unsigned hole_class(tag_t size)
            (size >> (log2 - CLASS_SPLIT_LOG2) & ((1 << CLASS_SPLIT_LOG2) - 1));
 }
 
-static void hole_link(uintptr_t block)
+static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(block_size(block));
     class_mask_t bit = (class_mask_t)1 << class;
-    link_t next = hole_classes & bit ? hole_heads[class] : 0;
+    link_t next = scope->classes & bit ? scope->heads[class] : 0;
     *hole_next(block) = next;
-    *hole_back(block) = (uintptr_t)&hole_heads[class];
+    *hole_back(block) = (uintptr_t)&scope->heads[class] | HEAD_LINK;
     if (next)
         *hole_back(next) = (uintptr_t)hole_next(block);
-    hole_heads[class] = block;
-    hole_classes |= bit;
+    scope->heads[class] = block;
+    scope->classes |= bit;
 }
 
-/* A hole whose back link is a list head was first in its class; if it was
- * also last, the class is empty now. */
+/* A hole that was first and last in its class leaves it empty: its back
+ * link finds the head, and the head its scope's record. */
 static void hole_unlink(uintptr_t block)
 {
     link_t next = *hole_next(block);
     link_t back = *hole_back(block);
-    uintptr_t class = (back - (uintptr_t)hole_heads) / sizeof(link_t);
-    *(link_t *)back = next;
-    if (next)
+    *(link_t *)(back & ~HEAD_LINK) = next;
+    if (next) {
         *hole_back(next) = back;
-    else if (class < CLASS_COUNT)
-        hole_classes &= ~((class_mask_t)1 << class);
+    } else if (back & HEAD_LINK) {
+        unsigned class = hole_class(block_size(block));
+        struct scope *scope = (struct scope *)((back & ~HEAD_LINK) - class * sizeof(link_t) -
+                                               __builtin_offsetof(struct scope, heads));
+        scope->classes &= ~((class_mask_t)1 << class);
+    }
+}
+
+/* The scope whose floor is the highest at or below block: the current one
+ * unless block lies below the current floor, then one of the scopes around
+ * it.  O(1) above the floor, else O(number of scopes above block). */
+static struct scope *scope_holding(uintptr_t block)
+{
+    struct scope *scope = scope_now;
+    while (block < scope->floor)
+        scope = (struct scope *)scope->outer;
+    return scope;
 }
 
 static void hole_add(uintptr_t block)
 {
-    if (hole_listed(block, block_size(block)))
-        hole_link(block);
+    if (hole_listed(block_size(block)))
+        hole_link(block, block < scope_floor ? scope_holding(block) : scope_now);
 }
 
 static void hole_remove(uintptr_t block)
 {
-    if (hole_listed(block, block_size(block)))
+    if (hole_listed(block_size(block)))
         hole_unlink(block);
 }
 
@@ -431,13 +480,14 @@ static void hole_remove(uintptr_t block)
 static uintptr_t hole_take(tag_t size)
 {
     unsigned class = hole_class(size < MIN_HOLE ? MIN_HOLE : size);
-    class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
+    class_mask_t classes = scope_now->classes;
+    class_mask_t larger = classes & (~(class_mask_t)1 << class);
     uintptr_t block = 0;
     tag_t rest;
-    if (hole_classes >> class & 1 && block_size(hole_heads[class]) >= size)
-        block = hole_heads[class];
+    if (classes >> class & 1 && block_size(scope_now->heads[class]) >= size)
+        block = scope_now->heads[class];
     else if (larger)
-        block = hole_heads[__builtin_ctzll(larger)];
+        block = scope_now->heads[__builtin_ctzll(larger)];
     else
         return 0;
     hole_unlink(block);
@@ -452,34 +502,79 @@ static uintptr_t hole_take(tag_t size)
     return block;
 }
 
-/* Blocks allocated from now on lie above floor: holes below it wait. */
-static void scope_open(uintptr_t floor)
+/* Makes scope current: blocks allocated from now on come from its holes
+ * or the tail, both above its floor, so that resetting to its mark releases
+ * them all.  Its lists, and those of the scopes around it, stay as they
+ * are: they are kept apart, so nothing is relisted. */
+static void scope_enter(struct scope *scope)
 {
-    scope_floor = floor;
-    hole_classes = 0;
+    scope_now = scope;
+    scope_floor = scope->floor;
 }
 
-/* Do the lists hold exactly the listed holes, each once, in its class? */
-static int holes_consistent(uintptr_t listed)
+/* A scope whose holes were all released: empty lists, made current. */
+static void scope_empty(struct scope *scope)
 {
-    unsigned class;
-    for (class = 0; class < CLASS_COUNT; class++) {
-        uintptr_t back = (uintptr_t)&hole_heads[class];
-        uintptr_t block;
-        if (!(hole_classes >> class & 1))
-            continue;
-        for (block = hole_heads[class]; block; block = *hole_next(block)) {
-            tag_t tag = *tag_at(block);
-            if (!listed-- || block < scope_floor || block >= heap_tail || !(tag & FREE_BIT) ||
-                !hole_listed(block, tag_size(tag)) || hole_class(tag_size(tag)) != class ||
-                *hole_back(block) != back)
-                return 0;
-            back = (uintptr_t)hole_next(block);
-        }
-        if (back == (uintptr_t)&hole_heads[class])
+    scope->classes = 0;
+    scope_enter(scope);
+}
+
+/* A new scope inside the current one, from floor up. */
+static void scope_begin(struct scope *scope, uintptr_t floor)
+{
+    scope->floor = floor;
+    scope->outer = (uintptr_t)scope_now;
+    scope_empty(scope);
+}
+
+/* The scope ends: the one around it is current again, holes and all. */
+static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
+
+/* Does one scope's list of class hold only free holes of that class that lie
+ * between floor and ceiling, linked both ways?  Counts them down in listed. */
+static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t floor,
+                                uintptr_t ceiling, uintptr_t *listed)
+{
+    uintptr_t back = (uintptr_t)&scope->heads[class] | HEAD_LINK, block;
+    if (!(scope->classes >> class & 1))
+        return 1;
+    for (block = scope->heads[class]; block; block = *hole_next(block)) {
+        tag_t tag = *tag_at(block);
+        if (!(*listed)-- || block < floor || block >= ceiling || !(tag & FREE_BIT) ||
+            !hole_listed(tag_size(tag)) || hole_class(tag_size(tag)) != class ||
+            *hole_back(block) != back)
             return 0;
+        back = (uintptr_t)hole_next(block);
     }
-    return listed == 0;
+    return !(back & HEAD_LINK);
+}
+
+/* Do the scopes' lists, from the current one out, hold exactly the listed
+ * holes, each once, in its class and in its scope, with one scope for each
+ * of the heap's marks? */
+static int holes_consistent(uintptr_t listed, uintptr_t marks)
+{
+    struct scope *scope = scope_now;
+    uintptr_t ceiling = heap_tail;
+    unsigned class;
+    if (scope_floor != scope_now->floor || base_scope.floor != HEAP_START)
+        return 0;
+    for (;;) {
+        uintptr_t floor = scope->floor;
+        if (scope != &base_scope && (floor - MARK_BLOCK + TAG_BYTES != (uintptr_t)scope ||
+                                     *tag_at(floor - MARK_BLOCK) != MARK_TAG))
+            return 0;
+        for (class = 0; class < CLASS_COUNT; class++)
+            if (!hole_list_consistent(scope, class, floor, ceiling, &listed))
+                return 0;
+        if (scope == &base_scope)
+            break;
+        if (!marks--)
+            return 0;
+        ceiling = floor - MARK_BLOCK;
+        scope = (struct scope *)scope->outer;
+    }
+    return listed == 0 && marks == 0;
 }
 
 #endif
@@ -713,21 +808,39 @@ size_t MALLOC0_NAME(malloc_usable_size)(void *p)
     return block ? block_size(block) - TAGS_PER_BLOCK_BYTES : 0;
 }
 
-/* Moves the tail down to mark, retiring every block above it. */
+/* The record of the mark that ends at mark; the heap start has base_scope. */
+static struct scope *scope_of_mark(uintptr_t mark)
+{
+    return mark == HEAP_START ? &base_scope : (struct scope *)(mark - MARK_BLOCK + TAG_BYTES);
+}
+
+/* Moves the tail down to mark, retiring every block above it, and makes
+ * mark's scope current with its holes, all released, forgotten. */
 static void reset_to(uintptr_t mark)
 {
     tail_reset(mark);
-    scope_open(mark);
+    scope_empty(scope_of_mark(mark));
 }
 
 void MALLOC0_NAME(free_all)(void) { reset_to(base_mark); }
 
+/* A mark that the tail already sits on is taken once more; else a new mark
+ * block at the tail opens a scope inside the current one. */
 void *MALLOC0_NAME(free_get_mark)(void)
 {
-    if (heap_tail != base_mark && *tag_at(heap_tail - TAG_BYTES) != (MARK_TAG ^ FOOTER_KEY) &&
-        !block_append(MIN_BLOCK, MARK_BIT))
+    uintptr_t block;
+    struct scope *scope;
+    if (heap_tail == HEAP_START)
+        return (void *)heap_tail;
+    if (*tag_at(heap_tail - TAG_BYTES) == (MARK_TAG ^ FOOTER_KEY)) {
+        scope_of_mark(heap_tail)->takes++;
+        return (void *)heap_tail;
+    }
+    if (!(block = block_append(MARK_BLOCK, MARK_BIT)))
         return 0;
-    scope_open(heap_tail);
+    scope = (struct scope *)(block + TAG_BYTES);
+    scope->takes = 1;
+    scope_begin(scope, heap_tail);
     return (void *)heap_tail;
 }
 
@@ -743,16 +856,16 @@ static int mark_is_live(uintptr_t mark)
 {
     if (mark == base_mark)
         return 1;
-    if (mark < base_mark || !payload_aligned(mark + TAG_BYTES))
+    if (mark < base_mark || mark - base_mark < MARK_BLOCK || !payload_aligned(mark + TAG_BYTES))
         return 0;
     return *tag_at(mark - TAG_BYTES) == (MARK_TAG ^ FOOTER_KEY) &&
-           *tag_at(mark - MIN_BLOCK) == MARK_TAG;
+           *tag_at(mark - MARK_BLOCK) == MARK_TAG;
 }
 
 void MALLOC0_NAME(free_to_mark)(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
-    if (address >= heap_tail)
+    if (address >= heap_tail || !mark)
         return;
     if (!mark_is_live(address)) {
         reject_input();
@@ -761,13 +874,48 @@ void MALLOC0_NAME(free_to_mark)(void *mark)
     reset_to(address);
 }
 
+/* Takes the mark block that ends at mark, the last block, out of the heap,
+ * and with it a free block before it: the tail moves back over both. */
+static void mark_remove(uintptr_t mark)
+{
+    uintptr_t block = mark - MARK_BLOCK;
+    tag_t before = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
+    *tag_at(block) = *tag_at(mark - TAG_BYTES) = 0;
+    if (before & FREE_BIT) {
+        block -= tag_size(before);
+        hole_remove(block);
+    }
+    heap_tail = block;
+}
+
+/* Releases the scope's blocks, then ends one take of its mark; at the last
+ * one the mark block goes and the scope around it is current again. */
+void MALLOC0_NAME(free_pop_mark)(void *mark)
+{
+    uintptr_t address = (uintptr_t)mark;
+    struct scope *scope;
+    if (address > heap_tail || !mark_is_live(address)) {
+        if (mark)
+            reject_input();
+        return;
+    }
+    reset_to(address);
+    scope = scope_of_mark(address);
+    if (address == HEAP_START || --scope->takes)
+        return;
+    if (address == base_mark)
+        base_mark = HEAP_START;
+    scope_end(scope);
+    mark_remove(address);
+}
+
 #ifndef __wasm__
 void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
 {
     uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
     heap_start = heap_tail = base_mark = peak_tail = start + HEAP_LEAD;
     stale_next = NO_STALE;
-    scope_open(heap_start);
+    scope_begin(&base_scope, heap_start);
     region_end = heap_start; /* too small for a block: every allocation fails */
     if (bytes > heap_start - (uintptr_t)region) {
         region_end = (uintptr_t)region + bytes;
@@ -781,7 +929,7 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
  */
 
 /* Walks the blocks, adding up stats and counting the holes that must be
- * listed; returns 1 if every tag is consistent. */
+ * listed; returns 1 if every tag is consistent and every mark taken. */
 static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
 {
     uintptr_t block = HEAP_START;
@@ -793,18 +941,24 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
     stats->peak_tail = peak_tail;
     stats->memory_size = memory_end();
     stats->bytes_in_use = stats->blocks_in_use = stats->bytes_free = 0;
+    stats->marks = 0;
+    stats->scope_floor = HEAP_START;
     *listed = 0;
     while (block < heap_tail) {
         tag_t tag = *tag_at(block);
         uintptr_t size = tag_size(tag);
         if (size < MIN_BLOCK || size % ALIGN || size > heap_tail - block ||
             *footer_of(block, tag) != (tag ^ FOOTER_KEY) || (tag & FLAG_BITS) == FLAG_BITS ||
-            ((tag & MARK_BIT) && size != MIN_BLOCK) || (tag & previous & FREE_BIT))
+            ((tag & MARK_BIT) && (size != MARK_BLOCK || !scope_of_mark(block + size)->takes)) ||
+            (tag & previous & FREE_BIT))
             return 0;
         if (tag & FREE_BIT) {
             stats->bytes_free += size;
-            *listed += hole_listed(block, size);
-        } else if (!(tag & MARK_BIT)) {
+            *listed += hole_listed(size);
+        } else if (tag & MARK_BIT) {
+            stats->marks++;
+            stats->scope_floor = block + size;
+        } else {
             stats->bytes_in_use += size;
             stats->blocks_in_use++;
         }
@@ -842,5 +996,6 @@ int MALLOC0_NAME(malloc0_check)(void)
 {
     struct malloc0_stats stats;
     uintptr_t listed;
-    return heap_walk(&stats, &listed) && holes_consistent(listed) && stale_chain_consistent();
+    return heap_walk(&stats, &listed) && holes_consistent(listed, stats.marks) &&
+           stale_chain_consistent();
 }

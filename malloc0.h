@@ -28,8 +28,9 @@
  * payload and one after it), at every alignment; a block's size is its
  * request plus 8, rounded up to MALLOC0_ALIGN.  At MALLOC0_ALIGN 4, a block
  * cut from a larger one (a hole, or by realloc) may keep 4 more bytes, too
- * few to split off.  A mark costs one tag-only block (8 bytes, or 16 at
- * MALLOC0_ALIGN 16) unless the last block already is one.
+ * few to split off.  A mark costs one mark block until it is popped: in
+ * wasm32, 284 bytes (288 at MALLOC0_ALIGN 8 and 16), which hold its scope's free
+ * lists; in the tiny profile 12 bytes (16 at MALLOC0_ALIGN 8 and 16).
  *
  * Invalid input has defined behaviour and never corrupts the heap:
  *
@@ -42,8 +43,12 @@
  *     misaligned, outside the heap, already freed,
  *     released by free_all/free_to_mark, or a mark  ignored      trap
  *   realloc(p, n) or malloc_usable_size(p), such p NULL / 0     trap
- *   free_to_mark(m), m beyond the heap's end      no-op        no-op
+ *   free_to_mark(m), m beyond the tail, or NULL   no-op        no-op
  *   free_to_mark(m), m not a live mark            ignored      trap
+ *   free_pop_mark(NULL)                           no-op        no-op
+ *   free_pop_mark(m), m not a live mark (popped,
+ *     ended by a pop or reset below it, below the
+ *     base mark, made up)                         ignored      trap
  *
  * "Detected" means: the pointer must be the start of a block that is in use
  * now, as the tags before and after it say.  Tags that the allocator retires
@@ -100,10 +105,13 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes);
 void *MALLOC0_NAME(malloc)(size_t n);
 
 /*
- * Frees a block returned by malloc.  Strictly O(1): the block merges with
- * free neighbours at once, and a free block that reaches the end of the heap
- * gives its memory back to the end (the "tail").  free(NULL) does nothing;
- * an invalid pointer is ignored (see the table above).
+ * Frees a block returned by malloc.  O(1): the block merges with free
+ * neighbours at once, and a free block that reaches the end of the heap
+ * gives its memory back to the end (the "tail").  A block freed below the
+ * innermost mark (default profile) is listed with the scope that holds it,
+ * found by stepping out one scope at a time: O(number of marks above the
+ * block), O(1) when no mark is.  free(NULL) does nothing; an invalid
+ * pointer is ignored (see the table above).
  */
 void MALLOC0_NAME(free)(void *p);
 
@@ -119,34 +127,64 @@ void MALLOC0_NAME(free)(void *p);
 void MALLOC0_NAME(free_all)(void);
 
 /*
- * Moves the base mark to the current tail: what was allocated so far
- * survives free_all.  O(1).  Marks taken before it that lie below the new
- * base mark are no longer valid.  If the heap cannot grow for the mark's tag
- * block, the base mark stays where it was.
+ * Takes a mark at the current tail, as free_get_mark does, and makes it the
+ * base mark: what was allocated so far survives free_all.  O(1).  Marks
+ * below the new base mark are not live while it stands.  If the heap cannot
+ * grow for the mark block, the base mark stays where it was.  Its address
+ * is malloc0_stats' base_mark, for free_pop_mark.
  */
 void MALLOC0_NAME(free_all_mark)(void);
 
 /*
- * Returns the current tail as a mark, for free_to_mark.  O(1).  Marks nest
- * like a stack (session, world, level); the same mark can be reset to any
- * number of times.  Returns NULL if the heap cannot grow for the mark's tag
- * block (free_to_mark(NULL) does nothing).
+ * Returns the current tail as a mark and opens a scope there.  O(1).
+ * Marks nest like a stack (session, world, level, frame).  Returns NULL if
+ * the heap cannot grow for the mark block (free_to_mark(NULL) and
+ * free_pop_mark(NULL) do nothing).  When the tail already is a mark (nothing
+ * was allocated since it was taken or reset to), that mark is returned and
+ * counts as taken once more: each take is ended by one free_pop_mark.
  *
- * In the default profile a mark opens a scope: until a reset to a lower
- * mark, blocks come from above the mark only, so that free_to_mark releases
- * all of them.  Holes freed below the mark wait, unused, until they merge
- * into the tail or a reset releases them.  free_all_mark and every reset do
- * the same at their mark.
+ * A mark is used in one of two ways:
+ *
+ *   level loop, a mark that stays:       scratch scope, a mark that ends:
+ *     level = free_get_mark();             for (;;) {
+ *     for (;;) {                               frame = free_get_mark();
+ *         play();                              scratch_work();
+ *         free_to_mark(level);                 free_pop_mark(frame);
+ *     }                                        spawn_and_despawn();
+ *                                          }
+ *
+ * A scope is kept apart from the memory below its mark: until it ends,
+ * blocks come from above the mark only, so that a reset releases all of
+ * them, and holes freed below the mark (default profile) wait in the lists
+ * of the scope that holds them.  free_pop_mark ends the scope and gives them
+ * back at once; a mark that only free_to_mark ever sees keeps them waiting
+ * for as long as it lives.  free_all_mark sets the base mark the same way.
  */
 void *MALLOC0_NAME(free_get_mark)(void);
 
 /*
- * Releases every block allocated after free_get_mark returned mark.  O(1).
- * A mark at or beyond the tail does nothing (all after it is free already).
- * A mark that is not live — made up, below the base mark, or released by an
- * earlier reset to a lower mark — is ignored (see the table above).
+ * Releases every block allocated after free_get_mark returned mark; the
+ * mark stays live and can be reset to any number of times.  O(1).  Marks
+ * taken after mark end.  A mark at or beyond the tail does nothing (all
+ * after it is free already).  A mark that is not live — made up, below the
+ * base mark, popped, or ended by a reset or pop below it — is ignored (see
+ * the table above).
  */
 void MALLOC0_NAME(free_to_mark)(void *mark);
+
+/*
+ * Releases every block allocated after mark, as free_to_mark does, and ends
+ * one take of mark.  At its last take the mark ends: its mark block leaves
+ * the heap (the tail moves back over it, and over a free block before it),
+ * the mark is stale from then on, and the scope around it is current again
+ * with the holes freed in it, as if the scope had never been opened.  Marks
+ * taken after mark end too.  Popping the base mark (its last take: the one
+ * free_all_mark made) returns the base mark to the heap start, and marks
+ * below it are live again.  Popping the heap start, when it is the base
+ * mark, is free_all.  O(1).  A mark that is not live is ignored (see the
+ * table above).
+ */
+void MALLOC0_NAME(free_pop_mark)(void *mark);
 
 /*
  * Allocates count * each bytes, all zero.  O(1) apart from the zeroing.
@@ -216,6 +254,11 @@ struct malloc0_stats {
     size_t bytes_in_use;  /* sum of the sizes of blocks in use */
     size_t blocks_in_use; /* number of blocks in use */
     size_t bytes_free;    /* sum of the sizes of free blocks below the tail */
+    size_t marks;         /* marks not yet popped (a mark taken twice at one
+                           * tail counts once): a scope a program forgot to
+                           * end shows here */
+    size_t scope_floor;   /* the innermost mark, heap_base if none: blocks
+                           * are allocated above it */
 };
 
 /* Fills *stats.  O(n) in the number of blocks: for tests and debugging. */

@@ -1,7 +1,7 @@
 // Every invalid input malloc0.h lists: in the release build it is ignored
 // (figures unchanged, heap consistent, live blocks intact); in the debug
-// build (MALLOC0_DEBUG) it traps. free(NULL) and marks beyond the tail do
-// nothing in both.
+// build (MALLOC0_DEBUG) it traps. free(NULL), free_to_mark of a mark beyond
+// the tail and free_pop_mark(NULL) do nothing in both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILDS, loadHeap } from './lib/heap.mjs';
@@ -115,27 +115,54 @@ const invalidFrees = {
   },
 };
 
+// Each case prepares a heap and returns a mark that is not live, for both
+// free_to_mark and free_pop_mark.
 const invalidMarks = {
-  'made-up address inside a block': (s) => { const p = s.malloc(64); s.malloc(8); return () => s.heap.freeToMark(p + 16); },
-  'a block pointer': (s) => { const p = s.malloc(64); s.malloc(8); return () => s.heap.freeToMark(p); },
-  'a block boundary that is not a mark': (s) => { s.malloc(8); const p = s.malloc(64); s.malloc(8); return () => s.heap.freeToMark(p - TAG); },
-  'misaligned address': (s) => { s.malloc(64); const m = s.heap.getMark(); s.malloc(8); return () => s.heap.freeToMark(m + 1); },
-  'address 4': (s) => { s.malloc(8); return () => s.heap.freeToMark(4); },
+  'made-up address inside a block': (s) => { const p = s.malloc(64); s.malloc(8); return p + 16; },
+  'a block pointer': (s) => { const p = s.malloc(64); s.malloc(8); return p; },
+  'a block boundary that is not a mark': (s) => { s.malloc(8); const p = s.malloc(64); s.malloc(8); return p - TAG; },
+  'misaligned address': (s) => { s.malloc(64); const m = s.heap.getMark(); s.malloc(8); return m + 1; },
+  'address 4': (s) => { s.malloc(8); return 4; },
   'below the base mark': (s) => {
     s.malloc(8); const m = s.heap.getMark(); s.malloc(8); s.heap.freeAllMark(); s.malloc(8);
-    return () => s.heap.freeToMark(m);
+    return m;
   },
   'stale: the heap shrank below it and grew over it again': (s) => {
     s.malloc(8); const point = s.now(); const outer = s.heap.getMark();
     s.malloc(40); const stale = s.heap.getMark(); s.malloc(40);
     s.releaseAfter(point); s.heap.freeToMark(outer); s.malloc(500, UNWRITTEN);
-    return () => s.heap.freeToMark(stale);
+    return stale;
   },
   'stale after free_all, grown over by blocks of other sizes': (s) => {
     s.malloc(24); const stale = s.heap.getMark(); s.malloc(40);
-    s.releaseAfter(0); s.heap.freeAll(); for (let i = 0; i < 8; i++) s.malloc(12, UNWRITTEN);
-    return () => s.heap.freeToMark(stale);
+    s.releaseAfter(0); s.heap.freeAll(); while (s.heap.stats().tail <= stale) s.malloc(12, UNWRITTEN);
+    return stale;
   },
+  'popped, and the heap grew over it again': (s) => {
+    s.malloc(8); const point = s.now(); const popped = s.heap.getMark();
+    s.malloc(40); s.releaseAfter(point); s.heap.popMark(popped);
+    while (s.heap.stats().tail <= popped) s.malloc(24, UNWRITTEN);
+    return popped;
+  },
+  'ended by popping a mark below it': (s) => {
+    s.malloc(8); const point = s.now(); const outer = s.heap.getMark();
+    s.malloc(40); const inner = s.heap.getMark();
+    s.releaseAfter(point); s.heap.popMark(outer);
+    while (s.heap.stats().tail <= inner) s.malloc(24, UNWRITTEN);
+    return inner;
+  },
+};
+
+// Marks that only free_pop_mark rejects: free_to_mark does nothing for a
+// mark beyond the tail, as all after it is free already.
+const invalidPops = {
+  'already popped': (s) => {
+    s.malloc(8); const point = s.now(); const mark = s.heap.getMark();
+    s.malloc(40); s.releaseAfter(point); s.heap.popMark(mark);
+    return mark;
+  },
+  'beyond the tail': (s) => { s.malloc(8); return s.heap.stats().tail + 64; },
+  'near the top of memory': () => 0xfffffff0,
 };
 
 function prepare(build, variant, setup) {
@@ -167,16 +194,23 @@ for (const build of BUILDS) {
       assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
     });
   }
-  for (const [name, setup] of Object.entries(invalidMarks)) {
-    test(`free_to_mark: ${name} is ignored, ${build.name}`, () => assertIgnored(build, setup));
-    test(`free_to_mark: ${name} traps in the debug build, ${build.name}`, () => {
+  const markCases = [
+    ...Object.entries(invalidMarks).flatMap(([name, setup]) => [
+      ['free_to_mark', name, (s) => { const m = setup(s); return () => s.heap.freeToMark(m); }],
+      ['free_pop_mark', name, (s) => { const m = setup(s); return () => s.heap.popMark(m); }]]),
+    ...Object.entries(invalidPops).map(([name, setup]) =>
+      ['free_pop_mark', name, (s) => { const m = setup(s); return () => s.heap.popMark(m); }]),
+  ];
+  for (const [fn, name, setup] of markCases) {
+    test(`${fn}: ${name} is ignored, ${build.name}`, () => assertIgnored(build, setup));
+    test(`${fn}: ${name} traps in the debug build, ${build.name}`, () => {
       const { call } = prepare(build, 'debug', setup);
       assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
     });
   }
 
   for (const variant of ['plain', 'debug']) {
-    test(`free(NULL) and marks at or beyond the tail do nothing, ${variant}, ${build.name}`, () => {
+    test(`free(NULL), free_pop_mark(NULL) and marks at or beyond the tail do nothing, ${variant}, ${build.name}`, () => {
       const heap = loadHeap(build, variant);
       const shadow = new Shadow(heap);
       shadow.malloc(10);
@@ -189,6 +223,7 @@ for (const build of BUILDS) {
       heap.freeToMark(mark); // the tail is at the mark
       heap.freeToMark(0xfffffff0);
       heap.freeToMark(before.tail + 64);
+      heap.popMark(0);
       assert.deepEqual(heap.stats(), before);
       shadow.assertAgrees();
       shadow.verifyAll();

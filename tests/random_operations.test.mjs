@@ -1,6 +1,6 @@
-// Random mixes of malloc, calloc, aligned_alloc, realloc, free, marks and
-// resets, checked against the shadow model after every operation and with
-// malloc0_check every few hundred.
+// Random mixes of malloc, calloc, aligned_alloc, realloc, free, marks,
+// resets and pops, checked against the shadow model after every operation
+// and with malloc0_check every few hundred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILDS, loadHeap, random } from './lib/heap.mjs';
@@ -23,9 +23,23 @@ function run(build, seed, variant) {
   const heap = loadHeap(build, variant);
   const shadow = new Shadow(heap);
   const rng = random(seed);
-  let marks = []; // stack of { mark, point }
+  // Live marks, oldest first: { mark, point, takes }.  free_get_mark at a
+  // tail that already is a mark takes that mark once more.  Entries below
+  // baseIndex (the base mark's entry; -1: the heap start) are shielded.
+  let marks = [];
+  let baseIndex = -1;
   let base = 0; // allocation count when free_all_mark last moved the base mark
-  const counts = { malloc: 0, calloc: 0, aligned: 0, realloc: 0, free: 0, freeNewest: 0, mark: 0, toMark: 0, freeAll: 0, allMark: 0 };
+  const heapStart = heap.stats().heap_base;
+  const take = (mark) => {
+    const top = marks[marks.length - 1];
+    if (top?.mark === mark) top.takes++;
+    else marks.push({ mark, point: shadow.now(), takes: 1 });
+  };
+  const pickLive = () => {
+    const first = Math.max(baseIndex, 0);
+    return marks.length > first ? first + rng.below(marks.length - first) : -1;
+  };
+  const counts = { malloc: 0, calloc: 0, aligned: 0, realloc: 0, free: 0, freeNewest: 0, mark: 0, toMark: 0, pop: 0, popEnds: 0, freeAll: 0, allMark: 0 };
 
   for (let step = 1; step <= OPERATIONS_PER_SEED; step++) {
     const roll = rng.next();
@@ -53,32 +67,56 @@ function run(build, seed, variant) {
     } else if (roll < 0.97) {
       const p = shadow.newest();
       if (p) { shadow.free(p); counts.freeNewest++; }
-    } else if (roll < 0.985) {
+    } else if (roll < 0.982) {
       const mark = heap.getMark();
       assert.notEqual(mark, 0, 'free_get_mark returned NULL');
-      marks.push({ mark, point: shadow.now() });
+      take(mark);
       counts.mark++;
-    } else if (roll < 0.997) {
-      if (marks.length) {
-        const depth = rng.below(marks.length);
+    } else if (roll < 0.99) {
+      const depth = pickLive();
+      if (depth >= 0) {
         const { mark, point } = marks[depth];
         marks = marks.slice(0, depth + 1);
         shadow.releaseAfter(point);
         heap.freeToMark(mark);
         counts.toMark++;
       }
+    } else if (roll < 0.997) {
+      const depth = pickLive();
+      if (depth >= 0) {
+        const entry = marks[depth];
+        marks = marks.slice(0, depth + 1);
+        shadow.releaseAfter(entry.point);
+        heap.popMark(entry.mark);
+        counts.pop++;
+        if (entry.mark !== heapStart && --entry.takes === 0) {
+          marks.pop();
+          counts.popEnds++;
+          if (depth === baseIndex) { baseIndex = -1; base = 0; }
+          assert.ok(heap.stats().tail <= entry.mark - heap.markBlock, 'the mark block left the heap');
+        }
+      }
     } else if (roll < 0.999) {
       shadow.releaseAfter(base);
       heap.freeAll();
-      marks = [];
+      marks = marks.slice(0, baseIndex + 1);
       counts.freeAll++;
     } else {
       heap.freeAllMark();
+      const { tail } = heap.stats();
       base = shadow.now();
-      marks = [];
+      if (tail !== heapStart) {
+        take(tail);
+        baseIndex = marks.length - 1;
+        base = marks[baseIndex].point;
+      }
       counts.allMark++;
     }
-    if (step % CHECK_EVERY === 0) shadow.assertAgrees();
+    if (step % CHECK_EVERY === 0) {
+      shadow.assertAgrees();
+      const blocks = new Set(marks.map((m) => m.mark).filter((m) => m !== heapStart));
+      assert.equal(heap.stats().marks, blocks.size, 'mark blocks in the heap');
+    }
   }
   shadow.verifyAll();
   shadow.assertAgrees();

@@ -4,8 +4,8 @@ import { loadWasm } from '../lib/malloc0.mjs';
 
 export async function playLevels(source, worlds, levelsPerWorld) {
   const rows = [];
-  const report = (world, level, inUse, blocks, tail, memory) =>
-    rows.push({ world, level, inUse, blocks, tail: tail >>> 0, memory: memory >>> 0 });
+  const report = (world, level, inUse, blocks, tail, memory, marks, peak) =>
+    rows.push({ world, level, inUse, blocks, tail: tail >>> 0, memory: memory >>> 0, marks, peak: peak >>> 0 });
   const heap = await loadWasm(source, { env: { report } });
   if (!heap.exports.play(worlds, levelsPerWorld)) throw new Error('out of memory');
   return rows;

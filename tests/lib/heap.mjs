@@ -11,8 +11,10 @@ export const BUILDS = PROFILES.flatMap((profile) => ALIGNS.map((align) => ({
 export const PAGE = 65536;
 export const MAX_PAGES = 64; // the Makefile's MAX_PAGES
 export const TAGS = 8; // bytes of tags per block, as malloc0.h states
+// Mark block sizes, from malloc0.h's table (wasm32).
+const MARK_BLOCK = { default: { 4: 284, 8: 288, 16: 288 }, tiny: { 4: 12, 8: 16, 16: 16 } };
 const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_size',
-  'bytes_in_use', 'blocks_in_use', 'bytes_free'];
+  'bytes_in_use', 'blocks_in_use', 'bytes_free', 'marks', 'scope_floor'];
 
 const buildDir = new URL('../../build/test/', import.meta.url);
 
@@ -46,6 +48,7 @@ export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}
     freeAllMark: () => exports.free_all_mark(),
     getMark: () => exports.free_get_mark() >>> 0,
     freeToMark: (m) => exports.free_to_mark(m),
+    popMark: (m) => exports.free_pop_mark(m),
     calloc: (n, each) => exports.calloc(n, each) >>> 0,
     realloc: (p, n) => exports.realloc(p, n) >>> 0,
     alignedAlloc: (align, n) => exports.aligned_alloc(align, n) >>> 0,
@@ -60,6 +63,8 @@ export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}
       const words = new Uint32Array(memory.buffer, at, STATS_FIELDS.length);
       return Object.fromEntries(STATS_FIELDS.map((name, i) => [name, words[i]]));
     },
+    // The bytes a mark block takes, as malloc0.h documents them.
+    markBlock: MARK_BLOCK[build.profile][align],
     // The size malloc0.h documents for a block of n bytes.
     blockSize(n) {
       return Math.ceil((n + TAGS) / align) * align;

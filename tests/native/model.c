@@ -39,17 +39,23 @@ struct block {
     unsigned long serial;
 };
 
+/* A live mark: taken takes times (free_get_mark at the same tail gives the
+ * same mark), at point in the allocation count. */
 struct mark {
     void *value;
     unsigned long point;
+    unsigned long takes;
 };
 
 static _Alignas(16) unsigned char region[MODEL_REGION_BYTES];
 static struct block blocks[MAX_BLOCKS];
 static size_t block_count;
 static unsigned long serial, base_point;
+/* Live marks from the oldest; those below base_entry (the base mark's entry,
+ * or -1 for the heap start) are shielded: not live while it stands. */
 static struct mark marks[MAX_MARKS];
 static size_t mark_count;
+static long base_entry;
 static void *released[RECENT], *stale_marks[RECENT];
 static unsigned released_at, stale_at;
 
@@ -290,42 +296,90 @@ static void op_posix_memalign(void)
         fail("posix_memalign(%zu, %zu) gave %d", align, n, result);
 }
 
+/* A take of the mark at the tail: the newest mark once more, or a new one. */
+static void take_mark(void *mark)
+{
+    if (mark_count && marks[mark_count - 1].value == mark) {
+        marks[mark_count - 1].takes++;
+        return;
+    }
+    marks[mark_count].value = mark;
+    marks[mark_count].point = serial;
+    marks[mark_count++].takes = 1;
+}
+
+static size_t first_live_mark(void) { return base_entry < 0 ? 0 : (size_t)base_entry; }
+
+/* A live mark's index, or -1 if none is live. */
+static long pick_mark(void)
+{
+    size_t first = first_live_mark();
+    return mark_count > first ? (long)(first + next_byte() % (mark_count - first)) : -1;
+}
+
 static void op_get_mark(void)
 {
     void *mark;
     if (mark_count == MAX_MARKS)
         return;
-    if ((mark = m0_free_get_mark())) {
-        marks[mark_count].value = mark;
-        marks[mark_count++].point = serial;
-    }
+    if ((mark = m0_free_get_mark()))
+        take_mark(mark);
 }
 
 static void op_to_mark(void)
 {
-    size_t i;
-    if (!mark_count)
+    long i = pick_mark();
+    if (i < 0)
         return;
-    i = next_byte() % mark_count;
     release_after(marks[i].point);
-    retire_marks_from(i + 1);
+    retire_marks_from((size_t)i + 1);
     m0_free_to_mark(marks[i].value);
+}
+
+/* Ends one take of a mark after releasing its scope; the mark at the heap
+ * start has no block and stays. */
+static void op_pop_mark(void)
+{
+    long i = pick_mark();
+    void *mark;
+    if (i < 0)
+        return;
+    mark = marks[i].value;
+    release_after(marks[i].point);
+    retire_marks_from((size_t)i + 1);
+    if ((uintptr_t)mark != stats().heap_base && !--marks[i].takes) {
+        retire_marks_from((size_t)i);
+        if (i == base_entry) {
+            base_entry = -1;
+            base_point = 0;
+        }
+    }
+    m0_free_pop_mark(mark);
 }
 
 static void op_free_all(void)
 {
     release_after(base_point);
-    retire_marks_from(0);
+    retire_marks_from(first_live_mark() + (base_entry >= 0));
     m0_free_all();
 }
 
 static void op_free_all_mark(void)
 {
+    struct malloc0_stats s;
+    if (mark_count == MAX_MARKS)
+        return;
     m0_free_all_mark();
-    if (stats().base_mark == stats().tail) {
+    s = stats();
+    if (s.base_mark != s.tail)
+        return; /* no room for the mark block */
+    if (s.tail == s.heap_base) {
         base_point = serial;
-        retire_marks_from(0);
+        return;
     }
+    take_mark((void *)s.tail);
+    base_entry = (long)mark_count - 1;
+    base_point = marks[base_entry].point;
 }
 
 static void op_usable_size(void)
@@ -387,24 +441,27 @@ static void op_footer_probe(void)
         UNCHANGED(m0_free(sizes[1] - 4));
 }
 
-/* Marks that are not live: released, made up, or a block's address. */
+/* Marks that are not live: released, made up, a block's address, or below
+ * the base mark. */
 static void op_bad_mark(void)
 {
     struct block *b = pick();
-    unsigned kind = next_byte() % 3;
+    unsigned kind = next_byte() % 4;
     void *mark;
     size_t i;
     switch (kind) {
     case 0: mark = stale_marks[next_byte() % RECENT]; break;
     case 1: mark = region + (size_t)(next_byte() << 8 | next_byte()) * 4 % sizeof region; break;
+    case 2: mark = first_live_mark() ? marks[next_byte() % first_live_mark()].value : NULL; break;
     default: mark = b ? b->p : NULL; break;
     }
     if (!mark || (uintptr_t)mark == stats().base_mark)
         return;
-    for (i = 0; i < mark_count; i++)
+    for (i = first_live_mark(); i < mark_count; i++)
         if (marks[i].value == mark)
             return; /* live again: not invalid */
     UNCHANGED(m0_free_to_mark(mark));
+    UNCHANGED(m0_free_pop_mark(mark));
 }
 
 /* Sizes nothing can hold: NULL, and nothing changes. */
@@ -421,7 +478,8 @@ static void op_impossible(void)
 
 static void (*const operations[])(void) = {
     op_malloc, op_malloc, op_malloc, op_calloc, op_realloc, op_free, op_free, op_free_newest,
-    op_aligned, op_posix_memalign, op_get_mark, op_to_mark, op_free_all, op_free_all_mark,
+    op_aligned, op_posix_memalign, op_get_mark, op_to_mark, op_pop_mark, op_pop_mark, op_free_all,
+    op_free_all_mark,
     op_usable_size, op_bad_free, op_bad_mark, op_impossible, op_footer_probe,
 };
 #define OPERATION_COUNT (sizeof operations / sizeof operations[0])
@@ -436,6 +494,7 @@ static void start_heap(void)
     memset(region, 0, dirty);
     m0_malloc0_init(region, sizeof region);
     block_count = mark_count = 0;
+    base_entry = -1;
     serial = base_point = 0;
     released_at = stale_at = 0;
     memset(released, 0, sizeof released);

@@ -32,6 +32,7 @@ static void test_without_a_region(void)
     m0_free((void *)tiny);
     m0_free_to_mark((void *)tiny);
     m0_free_to_mark(m0_free_get_mark()); /* the empty heap's base mark */
+    m0_free_pop_mark(m0_free_get_mark());
     m0_free_all();
     m0_free_all_mark();
     expect(m0_malloc0_check(), "no region: consistent");
