@@ -358,6 +358,9 @@ static uintptr_t hole_take(tag_t size) { return (void)size, 0; }
 static void hole_add(uintptr_t block) { (void)block; }
 static void hole_remove(uintptr_t block) { (void)block; }
 static void scope_begin(struct scope *scope, uintptr_t floor) { (void)scope, (void)floor; }
+#ifndef __wasm__
+static void scopes_start(uintptr_t floor) { (void)floor; }
+#endif
 static void scope_empty(struct scope *scope) { (void)scope; }
 static void scope_end(struct scope *scope) { (void)scope; }
 static int holes_consistent(uintptr_t listed, uintptr_t marks)
@@ -393,6 +396,7 @@ _Static_assert(HEAD_LINK < sizeof(tag_t), "links leave the head bit free");
  * A scope's record: the payload of its mark block, or base_scope for the
  * heap below the first mark.  Its lists hold the holes between its floor
  * and the next mark; a head counts only while its class's mask bit is set.
+ * The current scope's mask lives in hole_classes, where malloc reads it.
  */
 struct scope {
     tag_t takes;          /* free_get_mark calls on this mark, less pops */
@@ -406,6 +410,13 @@ static struct scope base_scope = {.floor = INITIAL_HEAP_START};
 /* The scope that blocks are allocated in, and its floor. */
 static struct scope *scope_now = &base_scope;
 static uintptr_t scope_floor = INITIAL_HEAP_START;
+static class_mask_t hole_classes;
+
+/* Where the mask of scope's classes is kept now. */
+static class_mask_t *classes_of(struct scope *scope)
+{
+    return scope == scope_now ? &hole_classes : &scope->classes;
+}
 
 static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
 static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
@@ -426,28 +437,34 @@ static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(block_size(block));
     class_mask_t bit = (class_mask_t)1 << class;
-    link_t next = scope->classes & bit ? scope->heads[class] : 0;
+    class_mask_t *classes = classes_of(scope);
+    link_t next = *classes & bit ? scope->heads[class] : 0;
     *hole_next(block) = next;
     *hole_back(block) = (uintptr_t)&scope->heads[class] | HEAD_LINK;
     if (next)
         *hole_back(next) = (uintptr_t)hole_next(block);
     scope->heads[class] = block;
-    scope->classes |= bit;
+    *classes |= bit;
 }
 
 /* A hole that was first and last in its class leaves it empty: its back
- * link finds the head, and the head its scope's record. */
+ * link finds the head, and the head its scope's record (at once for the
+ * current scope; for another, through the hole's class). */
 static void hole_unlink(uintptr_t block)
 {
     link_t next = *hole_next(block);
     link_t back = *hole_back(block);
-    *(link_t *)(back & ~HEAD_LINK) = next;
+    link_t head = back & ~HEAD_LINK;
+    uintptr_t class = (head - (uintptr_t)scope_now->heads) / sizeof(link_t);
+    *(link_t *)head = next;
     if (next) {
         *hole_back(next) = back;
+    } else if (class < CLASS_COUNT) {
+        hole_classes &= ~((class_mask_t)1 << class);
     } else if (back & HEAD_LINK) {
-        unsigned class = hole_class(block_size(block));
-        struct scope *scope = (struct scope *)((back & ~HEAD_LINK) - class * sizeof(link_t) -
-                                               __builtin_offsetof(struct scope, heads));
+        struct scope *scope;
+        class = hole_class(block_size(block));
+        scope = (struct scope *)(head - class * sizeof(link_t) - __builtin_offsetof(struct scope, heads));
         scope->classes &= ~((class_mask_t)1 << class);
     }
 }
@@ -480,11 +497,10 @@ static void hole_remove(uintptr_t block)
 static uintptr_t hole_take(tag_t size)
 {
     unsigned class = hole_class(size < MIN_HOLE ? MIN_HOLE : size);
-    class_mask_t classes = scope_now->classes;
-    class_mask_t larger = classes & (~(class_mask_t)1 << class);
+    class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
     uintptr_t block = 0;
     tag_t rest;
-    if (classes >> class & 1 && block_size(scope_now->heads[class]) >= size)
+    if (hole_classes >> class & 1 && block_size(scope_now->heads[class]) >= size)
         block = scope_now->heads[class];
     else if (larger)
         block = scope_now->heads[__builtin_ctzll(larger)];
@@ -508,6 +524,8 @@ static uintptr_t hole_take(tag_t size)
  * are: they are kept apart, so nothing is relisted. */
 static void scope_enter(struct scope *scope)
 {
+    scope_now->classes = hole_classes;
+    hole_classes = scope->classes;
     scope_now = scope;
     scope_floor = scope->floor;
 }
@@ -515,8 +533,8 @@ static void scope_enter(struct scope *scope)
 /* A scope whose holes were all released: empty lists, made current. */
 static void scope_empty(struct scope *scope)
 {
-    scope->classes = 0;
     scope_enter(scope);
+    hole_classes = 0;
 }
 
 /* A new scope inside the current one, from floor up. */
@@ -527,6 +545,16 @@ static void scope_begin(struct scope *scope, uintptr_t floor)
     scope_empty(scope);
 }
 
+#ifndef __wasm__
+/* A new heap: only base_scope, empty, from floor up. */
+static void scopes_start(uintptr_t floor)
+{
+    scope_now = &base_scope;
+    base_scope.floor = floor;
+    scope_empty(&base_scope);
+}
+#endif
+
 /* The scope ends: the one around it is current again, holes and all. */
 static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
 
@@ -536,7 +564,7 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
                                 uintptr_t ceiling, uintptr_t *listed)
 {
     uintptr_t back = (uintptr_t)&scope->heads[class] | HEAD_LINK, block;
-    if (!(scope->classes >> class & 1))
+    if (!(*classes_of(scope) >> class & 1))
         return 1;
     for (block = scope->heads[class]; block; block = *hole_next(block)) {
         tag_t tag = *tag_at(block);
@@ -915,7 +943,7 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
     uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
     heap_start = heap_tail = base_mark = peak_tail = start + HEAP_LEAD;
     stale_next = NO_STALE;
-    scope_begin(&base_scope, heap_start);
+    scopes_start(heap_start);
     region_end = heap_start; /* too small for a block: every allocation fails */
     if (bytes > heap_start - (uintptr_t)region) {
         region_end = (uintptr_t)region + bytes;

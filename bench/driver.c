@@ -11,6 +11,7 @@ void free(void *p);
 void *realloc(void *p, size_t n);
 void *free_get_mark(void);
 void free_to_mark(void *mark);
+void free_pop_mark(void *mark);
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 #define TOUCH(p) (*(volatile char *)(p) = 1)
@@ -23,6 +24,8 @@ enum {
     CHURN_KEPT_ONE_IN = 64, CHURN_YOUNG = 64, CHURN_MAX = 256,
     LEVEL_BLOCKS = 1000, LEVEL_MAX = 512,
     STRING_BYTES = 1 << 20, APPEND_MAX = 32,
+    ENTITIES = 2000, ENTITY_MIN = 16, ENTITY_MAX = 216,
+    SCRATCH = 50, SCRATCH_MIN = 16, SCRATCH_MAX = 516, SPAWNS = 5, FRAME_SETTLED = 500,
     SCALING_MAX_LIVE = 1000000,
 };
 
@@ -70,6 +73,10 @@ static void give(unsigned i)
 }
 
 EXPORT(peak_live) size_t peak_live(void) { return peak_live_bytes; }
+
+/* Memory at frame FRAME_SETTLED of frame_loop, to tell growth from start-up. */
+static size_t settled_bytes;
+EXPORT(settled_memory) size_t settled_memory(void) { return settled_bytes; }
 EXPORT(heap_base) size_t heap_base(void)
 {
     extern unsigned char __heap_base;
@@ -242,6 +249,64 @@ EXPORT(string_builder) unsigned string_builder(unsigned pairs)
         if (length > peak_live_bytes)
             peak_live_bytes = length;
         free(s);
+    }
+    return done;
+}
+
+/* Frees SPAWNS random entities of frame_loop's world into dead[]. */
+static void despawn(unsigned *dead)
+{
+    unsigned k;
+    for (k = 0; k < SPAWNS; k++) {
+        unsigned i;
+        do
+            i = random_next() % ENTITIES;
+        while (!slots[i]);
+        give(i);
+        slots[i] = 0;
+        dead[k] = i;
+    }
+}
+
+/* A game loop: a world of 2,000 entities of 16-216 bytes, and per frame 50
+ * scratch blocks of 16-516 bytes with 5 entities despawned (during the
+ * frame on odd frames, after it on even ones) and 5 spawned after it.  With
+ * marks, each frame is a scratch scope that free_pop_mark ends; without,
+ * the scratch blocks are freed one by one. */
+EXPORT(frame_loop) unsigned frame_loop(unsigned frames)
+{
+    unsigned done = 0, frame, i, dead[SPAWNS];
+    start(8);
+    for (i = 0; i < ENTITIES; i++)
+        if (!take(i, random_between(ENTITY_MIN, ENTITY_MAX)))
+            return 0;
+    for (frame = 1; frame <= frames; frame++) {
+#ifdef HAVE_MARKS
+        void *scope = free_get_mark();
+        if (!scope)
+            return 0;
+#endif
+        for (i = ENTITIES; i < ENTITIES + SCRATCH; i++)
+            if (!take(i, random_between(SCRATCH_MIN, SCRATCH_MAX)))
+                return 0;
+        if (frame % 2)
+            despawn(dead);
+#ifdef HAVE_MARKS
+        free_pop_mark(scope);
+        for (i = ENTITIES; i < ENTITIES + SCRATCH; i++)
+            live_bytes -= slot_sizes[i];
+#else
+        for (i = ENTITIES; i < ENTITIES + SCRATCH; i++)
+            give(i);
+#endif
+        if (!(frame % 2))
+            despawn(dead);
+        for (i = 0; i < SPAWNS; i++)
+            if (!take(dead[i], random_between(ENTITY_MIN, ENTITY_MAX)))
+                return 0;
+        done += SCRATCH + SPAWNS;
+        if (frame == FRAME_SETTLED)
+            settled_bytes = __builtin_wasm_memory_size(0) << 16;
     }
     return done;
 }

@@ -14,6 +14,7 @@ const QUICK = process.env.QUICK === '1';
 const REPEATS = QUICK ? 1 : Number(process.env.REPEATS ?? 7);
 const SCALE = QUICK ? 0.02 : 1;
 const PAGE = 65536;
+const FRAMES = 3000; // frame_loop: memory at frame 500 against frame 3,000
 const dir = new URL('../build/bench/', import.meta.url);
 const here = new URL('./', import.meta.url);
 
@@ -32,6 +33,7 @@ const WORKLOADS = {
   churn: ['churn', [pairs(1e6)]],
   string_builder: ['string_builder', [pairs(2e6)]],
   marks: ['marks', [pairs(2e6)]],
+  frame_loop: ['frame_loop', [FRAMES]],
   ...scaling('replace_random', pairs(1e6)),
   ...scaling('stacks_on_top', pairs(4e6)),
   ...scaling('hole_then_tail', pairs(4e6)),
@@ -56,7 +58,8 @@ function runOnce(allocator, [name, args, live]) {
   // Memory never shrinks: its size now is its peak. The driver's own data
   // lies below the heap base and is left out.
   const heap = exports.memory.buffer.byteLength - exports.heap_base();
-  return { ns: (ms * 1e6) / done, pages: Math.ceil(heap / PAGE), heap, live: exports.peak_live() };
+  const settled = name === 'frame_loop' ? Math.ceil((exports.settled_memory() - exports.heap_base()) / PAGE) : 0;
+  return { ns: (ms * 1e6) / done, pages: Math.ceil(heap / PAGE), heap, live: exports.peak_live(), settled };
 }
 
 const results = {}; // workload -> allocator -> [runs]
@@ -77,14 +80,14 @@ for (const [workload, byAllocator] of Object.entries(results)) {
   const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
   for (const [allocator, runs] of Object.entries(byAllocator)) {
     const ns = median(runs.map((x) => x.ns));
-    const { pages, heap, live } = runs[0];
-    rows.push({ workload, allocator, ns, ratio: ns / best, pages, live, overhead: live ? heap / live : 0 });
+    const { pages, heap, live, settled } = runs[0];
+    rows.push({ workload, allocator, ns, ratio: ns / best, pages, settled, live, overhead: live ? heap / live : 0 });
   }
 }
 
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${cpus().length}-core ${cpus()[0].model.trim()}, Node ${process.version}`;
-const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks'];
+const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks', 'frame_loop'];
 const cell = (workload, allocator, field, digits) => {
   const row = rows.find((x) => x.workload === workload && x.allocator === allocator);
   return row ? row[field].toFixed(digits) : '–';
@@ -104,6 +107,7 @@ table('ns per pair / the fastest of malloc0, malloc0-tiny and dlmalloc', MAIN, '
 table('peak live bytes (what the workload itself holds)', MAIN, 'live', 0);
 table('peak heap pages (64 KiB above the heap base)', MAIN, 'pages', 0);
 table('overhead: peak heap bytes / peak live bytes', MAIN, 'overhead', 2);
+table('frame_loop: heap pages at frame 500 (then at frame 3,000 in the pages table); malloc0 pops a scope per frame, dlmalloc frees each scratch block', ['frame_loop'], 'settled', 0);
 const SCALING = Object.keys(WORKLOADS).filter((w) => w.includes('@'));
 table('O(1): ns per pair as live blocks grow from 10^3 to 10^6', SCALING, 'ns', 1);
 
