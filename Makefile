@@ -35,7 +35,7 @@ B         := build
 TOOLS     := $(abspath $(B))/tools
 WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC)))
 TESTS     := $(wildcard tests/*.test.mjs)
-TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk,\
+TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk top,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
 DEMO      := examples/str_toggle
 EXAMPLE_WASM := $(DEMO)/str_toggle.wasm examples/histogram/histogram.wasm examples/levels/levels.wasm
@@ -48,6 +48,8 @@ VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 VARIANT_bulk   := -mbulk-memory
+# All of wasm32's 4 GiB.
+VARIANT_top    := -Wl,--max-memory=4294967296
 
 .DEFAULT_GOAL := all
 .PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs

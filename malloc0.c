@@ -122,6 +122,9 @@
 typedef __UINTPTR_TYPE__ uintptr_t;
 /* Tags alias whatever the program stored in that memory before. */
 typedef __UINT32_TYPE__ __attribute__((__may_alias__)) tag_t;
+/* Links hold addresses in payloads and records: they alias what was there
+ * before, and at MALLOC0_ALIGN 4 are only as aligned as a tag. */
+typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) link_t;
 
 #define ALIGN ((uintptr_t)MALLOC0_ALIGN)
 #define TAG_BYTES ((uintptr_t)sizeof(tag_t))
@@ -143,6 +146,19 @@ typedef __UINT32_TYPE__ __attribute__((__may_alias__)) tag_t;
 #define GROW_SHIFT 3
 /* Where the chain of retired headers ends: above any tail. */
 #define NO_STALE (~(uintptr_t)FLAG_BITS)
+/*
+ * The largest block.  In wasm32 a tag holds any size memory can.  A 64-bit
+ * build keeps 32-bit tags and takes blocks below 2 GiB, so that a gap block
+ * (over at most MAX_GAP_PAGES of others' pages, and the block that did not
+ * fit before them) still fits in a tag.
+ */
+#if __UINTPTR_MAX__ > __UINT32_MAX__
+#define MAX_BLOCK ((uintptr_t)1 << 31)
+#define MAX_GAP_PAGES ((MAX_BLOCK >> PAGE_SHIFT) - 1)
+#else
+#define MAX_BLOCK ((uintptr_t)(tag_t)~FLAG_BITS)
+#define MAX_GAP_PAGES (~(uintptr_t)0)
+#endif
 /* What memory.grow returns when the host refuses. */
 #define GROW_FAILED (~(uintptr_t)0)
 
@@ -231,37 +247,6 @@ static int block_in_use(uintptr_t block)
  * Memory and the tail
  */
 
-#ifdef __wasm__
-
-static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
-
-/* Makes linear memory reach beyond end (so that a tag fits at the tail),
- * growing it by an eighth of the heap or by what is needed, whichever is
- * larger, and by exactly what is needed if the host refuses the larger step.
- * Steps in proportion to the heap keep memory.grow calls logarithmic in the
- * heap's size and the slack under an eighth of it. */
-static int memory_reach(uintptr_t end)
-{
-    uintptr_t pages = __builtin_wasm_memory_size(0);
-    uintptr_t needed = (end >> PAGE_SHIFT) + 1;
-    uintptr_t step = (end - HEAP_START) >> (PAGE_SHIFT + GROW_SHIFT);
-    if (needed <= pages)
-        return 1;
-    needed -= pages;
-    if (step > needed && __builtin_wasm_memory_grow(0, step) != GROW_FAILED)
-        return 1;
-    return __builtin_wasm_memory_grow(0, needed) != GROW_FAILED;
-}
-
-#else
-
-static uintptr_t memory_end(void) { return region_end; }
-
-/* A native region does not grow: it holds end and a tag beyond, or not. */
-static int memory_reach(uintptr_t end) { return end < region_end; }
-
-#endif
-
 /*
  * Links of the retired chain are tags.  In wasm32 an address fits in one, so
  * the first chain's link to NO_STALE is a plain skip like the others; on a
@@ -289,16 +274,154 @@ static void stale_erase_below(uintptr_t end)
     }
 }
 
-/* Moves the tail up to end, or returns 0 with nothing changed. */
-static int tail_extend(uintptr_t end)
+#ifdef __wasm__
+
+/*
+ * The heap owns linear memory below page heap_pages: what memory held when
+ * the heap first needed it, and the pages its own memory.grow returned
+ * since.  Pages that others grew in between are not the heap's: they form a
+ * gap.  The heap's first page after a gap starts with the gap's record, in
+ * a chain from first_gap up.  Whenever the tail reaches a gap it passes it
+ * with a gap block, from the tail to just after the record: tagged MARK_BIT
+ * with a size no mark block has, never free, never handed out, and nothing
+ * is ever written inside it but its tags.  gap_passed is the last gap below
+ * the tail; a mark's record keeps it, so that a reset finds the next gap
+ * ahead in O(1).
+ */
+struct gap {
+    link_t begin; /* the first byte that is not the heap's */
+    link_t next;  /* the next gap up, or 0 */
+};
+
+/* From a gap's record to the end of its gap block: the first block boundary
+ * that leaves room for the gap block's footer after the record. */
+#define GAP_SPAN (((sizeof(struct gap) + 2 * TAG_BYTES + ALIGN - 1) & ~(ALIGN - 1)) - TAG_BYTES)
+#define FIRST_GAP ((link_t)&first_gap)
+
+static uintptr_t heap_pages;
+static struct gap first_gap;
+static struct gap *gap_passed = &first_gap, *gap_last = &first_gap;
+
+static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
+
+/* Does the heap's memory hold a block ending at end, and a tag beyond? */
+static int memory_holds(uintptr_t end) { return (end + TAG_BYTES - 1) >> PAGE_SHIFT < heap_pages; }
+
+/* Records the pages from heap_pages to first as a gap. */
+static void gap_add(uintptr_t first)
 {
-    if (!memory_reach(end))
+    struct gap *gap = (struct gap *)(first << PAGE_SHIFT);
+    gap->begin = heap_pages << PAGE_SHIFT;
+    gap->next = 0;
+    gap_last->next = (uintptr_t)gap;
+    gap_last = gap;
+}
+
+/*
+ * Grows memory so that it holds a block ending at end, by an eighth of the
+ * heap or by what is needed, whichever is larger, and by exactly what is
+ * needed if the host refuses the larger step: steps in proportion to the
+ * heap keep memory.grow calls logarithmic in the heap's size and the slack
+ * under an eighth of it.  If others grew memory since, the new pages lie
+ * after a gap, and the caller finds it ahead.  Returns 0 if the host
+ * refuses.  The first call only learns what memory holds.
+ */
+static int memory_grow_for(uintptr_t end)
+{
+    uintptr_t needed = ((end + TAG_BYTES - 1) >> PAGE_SHIFT) + 1 - heap_pages;
+    uintptr_t step = (end - HEAP_START) >> (PAGE_SHIFT + GROW_SHIFT), first;
+    if (!heap_pages) {
+        heap_pages = __builtin_wasm_memory_size(0);
+        return 1;
+    }
+    if (step <= needed || (first = __builtin_wasm_memory_grow(0, step)) == GROW_FAILED)
+        first = __builtin_wasm_memory_grow(0, step = needed);
+    if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)
         return 0;
+    if (first != heap_pages)
+        gap_add(first);
+    heap_pages = first + step;
+    return 1;
+}
+
+/* Is a gap in the way of size more bytes at the tail (and a tag beyond)? */
+static int gap_ahead(uintptr_t size)
+{
+    struct gap *gap = (struct gap *)gap_passed->next;
+    return gap && size + TAG_BYTES > gap->begin - heap_tail;
+}
+
+/* Moves the tail past the gap ahead, with a gap block over it. */
+static void gap_pass(void)
+{
+    struct gap *gap = (struct gap *)gap_passed->next;
+    uintptr_t end = (uintptr_t)gap + GAP_SPAN;
+    stale_erase_below(end);
+    block_set(heap_tail, (tag_t)(end - heap_tail) | MARK_BIT);
+    heap_tail = end;
+    if (end > peak_tail)
+        peak_tail = end;
+    gap_passed = gap;
+}
+
+/* A reset to a mark taken when passed was the last gap below the tail. */
+static void gaps_reset(link_t passed) { gap_passed = (struct gap *)passed; }
+static link_t gaps_now(void) { return (link_t)gap_passed; }
+static link_t gap_after(link_t gap) { return ((struct gap *)gap)->next; }
+
+/* Does a gap block from block to end pass the gap next in the chain? */
+static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
+{
+    struct gap *gap = (struct gap *)*next;
+    if (!gap || end != (uintptr_t)gap + GAP_SPAN || block >= gap->begin)
+        return 0;
+    *next = gap->next;
+    return 1;
+}
+
+#else
+
+#define FIRST_GAP ((link_t)0)
+
+static uintptr_t memory_end(void) { return region_end; }
+
+/* A native region does not grow: it holds end and a tag beyond, or not. */
+static int memory_holds(uintptr_t end) { return end < region_end; }
+static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
+static int gap_ahead(uintptr_t size) { return (void)size, 0; }
+static void gap_pass(void) {}
+static void gaps_reset(link_t passed) { (void)passed; }
+static link_t gaps_now(void) { return 0; }
+static link_t gap_after(link_t gap) { return (void)gap, 0; }
+static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
+{
+    return (void)block, (void)end, (void)next, 0;
+}
+
+#endif
+
+/* Moves the tail up by size bytes, past any gaps in the way, growing memory
+ * if needed; returns where the bytes start, or 0 with nothing changed but
+ * gaps passed. */
+static uintptr_t tail_take(uintptr_t size)
+{
+    uintptr_t end;
+    for (;;) {
+        if (size > NO_STALE - heap_tail)
+            return 0;
+        end = heap_tail + size;
+        if (gap_ahead(size))
+            gap_pass();
+        else if (memory_holds(end))
+            break;
+        else if (!memory_grow_for(end))
+            return 0;
+    }
     stale_erase_below(end);
     if (end > peak_tail)
         peak_tail = end;
     heap_tail = end;
-    return 1;
+    return end - size;
 }
 
 /* Moves the tail down to mark and chains the headers above it as retired.
@@ -311,17 +434,12 @@ static void tail_reset(uintptr_t mark)
     heap_tail = mark;
 }
 
-/* The size of the block for n payload bytes, or 0 if the block would not
- * fit below NO_STALE above the tail.  This is the one overflow check: past
- * it, neither the rounding nor the new tail can wrap around.  (On a 64-bit
- * host a size must also fit in a tag.) */
+/* The size of the block for n payload bytes, or 0 if no block can be that
+ * large.  Whether one fits is for a hole or the tail to say: a hole serves
+ * any request it fits, at any address. */
 static tag_t block_size_for(uintptr_t n)
 {
-#if __UINTPTR_MAX__ > __UINT32_MAX__
-    if (n > (tag_t)~FLAG_BITS - (TAGS_PER_BLOCK_BYTES + ALIGN))
-        return 0;
-#endif
-    if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - heap_tail)
+    if (n > MAX_BLOCK - (TAGS_PER_BLOCK_BYTES + ALIGN))
         return 0;
     return (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
 }
@@ -330,10 +448,9 @@ static tag_t block_size_for(uintptr_t n)
  * with nothing changed. */
 static uintptr_t block_append(tag_t size, tag_t flags)
 {
-    uintptr_t block = heap_tail;
-    if (!tail_extend(block + size))
-        return 0;
-    block_set(block, size | flags);
+    uintptr_t block = tail_take(size);
+    if (block)
+        block_set(block, size | flags);
     return block;
 }
 
@@ -345,16 +462,17 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
 
 #if MALLOC0_TINY
 
-/* A mark's record, the payload of its mark block: how many times the mark
- * was taken and not yet popped. */
+/* A mark's record, the payload of its mark block. */
 struct scope {
-    tag_t takes;
+    tag_t takes;  /* free_get_mark calls on this mark, less pops */
+    link_t gaps;  /* the last gap passed below the mark */
 };
 
-static struct scope base_scope;
+static struct scope base_scope = {.gaps = FIRST_GAP};
 
 static int hole_listed(tag_t size) { return (void)size, 0; }
 static uintptr_t hole_take(tag_t size) { return (void)size, 0; }
+static uintptr_t hole_search(tag_t size) { return (void)size, 0; }
 static void hole_add(uintptr_t block) { (void)block; }
 static void hole_remove(uintptr_t block) { (void)block; }
 static void scope_begin(struct scope *scope, uintptr_t floor) { (void)scope, (void)floor; }
@@ -370,10 +488,9 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
 
 #else
 
-/* Masks and links alias whatever the payload held before, and at
- * MALLOC0_ALIGN 4 a payload is only as aligned as a tag. */
+/* Masks alias whatever the payload held before, and at MALLOC0_ALIGN 4 a
+ * payload is only as aligned as a tag. */
 typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) class_mask_t;
-typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) link_t;
 
 /* A listed hole holds two links in its payload: the next hole in its class,
  * and the address of the link that points to it (a head or a next link).
@@ -403,10 +520,11 @@ struct scope {
     class_mask_t classes; /* the classes whose lists are not empty */
     link_t floor;         /* where the scope starts: its mark */
     link_t outer;         /* the record of the scope around this one */
+    link_t gaps;          /* the last gap passed below the mark */
     link_t heads[CLASS_COUNT];
 };
 
-static struct scope base_scope = {.floor = INITIAL_HEAP_START};
+static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
 /* The scope that blocks are allocated in, and its floor. */
 static struct scope *scope_now = &base_scope;
 static uintptr_t scope_floor = INITIAL_HEAP_START;
@@ -492,20 +610,13 @@ static void hole_remove(uintptr_t block)
         hole_unlink(block);
 }
 
-/* A hole for a block of size bytes, split to that size and tagged in use,
- * or 0.  O(1): one bit scan, no list walk. */
-static uintptr_t hole_take(tag_t size)
+static unsigned hole_class_for(tag_t size) { return hole_class(size < MIN_HOLE ? MIN_HOLE : size); }
+
+/* Unlinks a hole that fits size bytes, splits it to that size and tags it
+ * in use; returns it. */
+static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
-    unsigned class = hole_class(size < MIN_HOLE ? MIN_HOLE : size);
-    class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
-    uintptr_t block = 0;
     tag_t rest;
-    if (hole_classes >> class & 1 && block_size(scope_now->heads[class]) >= size)
-        block = scope_now->heads[class];
-    else if (larger)
-        block = scope_now->heads[__builtin_ctzll(larger)];
-    else
-        return 0;
     hole_unlink(block);
     rest = block_size(block) - size;
     if (rest >= MIN_BLOCK) {
@@ -516,6 +627,34 @@ static uintptr_t hole_take(tag_t size)
     }
     block_set(block, size);
     return block;
+}
+
+/* A hole for a block of size bytes, split to that size and tagged in use,
+ * or 0.  O(1): one bit scan, no list walk. */
+static uintptr_t hole_take(tag_t size)
+{
+    unsigned class = hole_class_for(size);
+    class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
+    if (hole_classes >> class & 1 && block_size(scope_now->heads[class]) >= size)
+        return hole_use(scope_now->heads[class], size);
+    if (larger)
+        return hole_use(scope_now->heads[__builtin_ctzll(larger)], size);
+    return 0;
+}
+
+/* When memory has run out: a hole of the request's own class that fits but
+ * is not the head (every larger class is empty, or hole_take would have
+ * served it).  O(holes in that class), on the way to NULL only. */
+static uintptr_t hole_search(tag_t size)
+{
+    unsigned class = hole_class_for(size);
+    uintptr_t block;
+    if (!(hole_classes >> class & 1))
+        return 0;
+    for (block = scope_now->heads[class]; block; block = *hole_next(block))
+        if (block_size(block) >= size)
+            return hole_use(block, size);
+    return 0;
 }
 
 /* Makes scope current: blocks allocated from now on come from its holes
@@ -655,8 +794,12 @@ static int block_grow(uintptr_t block, tag_t size)
     uintptr_t end = block + block_size(block);
     tag_t next;
     if (end == heap_tail) {
-        if (!tail_extend(block + size))
+        uintptr_t more = size - block_size(block), taken = tail_take(more);
+        if (taken != end) {
+            if (taken) /* past a gap: not in place after all */
+                heap_tail = taken;
             return 0;
+        }
         *tag_at(end - TAG_BYTES) = 0; /* the old footer, now inside the block */
         block_set(block, size);
         return 1;
@@ -671,11 +814,14 @@ static int block_grow(uintptr_t block, tag_t size)
     return 1;
 }
 
-/* A block of size bytes in use: a hole if one fits, else at the tail. */
+/* A block of size bytes in use: a hole if one fits, else at the tail, else
+ * any hole that fits. */
 static HOT uintptr_t block_alloc(tag_t size)
 {
     uintptr_t block = hole_take(size);
-    return block ? block : block_append(size, 0);
+    if (!block && !(block = block_append(size, 0)))
+        block = hole_search(size);
+    return block;
 }
 
 /* The block of a pointer malloc returned, or 0 for NULL and for anything
@@ -846,8 +992,10 @@ static struct scope *scope_of_mark(uintptr_t mark)
  * mark's scope current with its holes, all released, forgotten. */
 static void reset_to(uintptr_t mark)
 {
+    struct scope *scope = scope_of_mark(mark);
     tail_reset(mark);
-    scope_empty(scope_of_mark(mark));
+    gaps_reset(scope->gaps);
+    scope_empty(scope);
 }
 
 void MALLOC0_NAME(free_all)(void) { reset_to(base_mark); }
@@ -868,6 +1016,7 @@ void *MALLOC0_NAME(free_get_mark)(void)
         return 0;
     scope = (struct scope *)(block + TAG_BYTES);
     scope->takes = 1;
+    scope->gaps = gaps_now();
     scope_begin(scope, heap_tail);
     return (void *)heap_tail;
 }
@@ -963,6 +1112,7 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
     uintptr_t block = HEAP_START;
     int base_found = base_mark == HEAP_START;
     tag_t previous = 0;
+    link_t gap = gap_after(FIRST_GAP);
     stats->heap_base = HEAP_START;
     stats->tail = heap_tail;
     stats->base_mark = base_mark;
@@ -977,13 +1127,17 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
         uintptr_t size = tag_size(tag);
         if (size < MIN_BLOCK || size % ALIGN || size > heap_tail - block ||
             *footer_of(block, tag) != (tag ^ FOOTER_KEY) || (tag & FLAG_BITS) == FLAG_BITS ||
-            ((tag & MARK_BIT) && (size != MARK_BLOCK || !scope_of_mark(block + size)->takes)) ||
             (tag & previous & FREE_BIT))
             return 0;
         if (tag & FREE_BIT) {
             stats->bytes_free += size;
             *listed += hole_listed(size);
+        } else if ((tag & MARK_BIT) && size != MARK_BLOCK) {
+            if (!gap_block_consistent(block, block + size, &gap))
+                return 0;
         } else if (tag & MARK_BIT) {
+            if (!scope_of_mark(block + size)->takes)
+                return 0;
             stats->marks++;
             stats->scope_floor = block + size;
         } else {
@@ -995,7 +1149,7 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
         base_found |= block == base_mark && (tag & MARK_BIT);
     }
     return base_found && !(previous & FREE_BIT) && heap_tail <= peak_tail &&
-           stale_next >= heap_tail;
+           stale_next >= heap_tail && gap == gap_after(gaps_now());
 }
 
 void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)

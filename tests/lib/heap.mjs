@@ -23,7 +23,8 @@ export function wasmPath({ profile, align }, variant = 'plain') {
 }
 
 // variant: plain | max (linked with --max-memory) | import (host memory) |
-// debug (MALLOC0_DEBUG) | bulk (-mbulk-memory: memory.fill and memory.copy)
+// debug (MALLOC0_DEBUG) | bulk (-mbulk-memory: memory.fill and memory.copy) |
+// top (a maximum of 4 GiB)
 export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
   const { align } = build;
   const module = new WebAssembly.Module(readFileSync(wasmPath(build, variant)));
