@@ -2,6 +2,7 @@
 
 CC        := clang
 WASM      := --target=wasm32 -nostdlib
+WASM64    := --target=wasm64 -nostdlib
 WARN      := -Wall -Wextra -Werror
 # malloc0.c defines malloc and free: clang must not treat them as libc's.
 LIBFLAGS  := -fno-builtin
@@ -37,6 +38,10 @@ WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC)))
 TESTS     := $(wildcard tests/*.test.mjs)
 TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk top,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
+# memory64: the same source, --target=wasm64, for the variants Node runs it
+# in, and with an 8 GiB maximum for Chromium.
+TEST64_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max debug bulk,\
+               $(B)/test64/$(p)-a$(a)-$(v).wasm)) $(B)/test64/$(p)-a16-huge.wasm)
 DEMO      := examples/str_toggle
 EXAMPLE_WASM := $(DEMO)/str_toggle.wasm examples/histogram/histogram.wasm examples/levels/levels.wasm
 
@@ -48,8 +53,9 @@ VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
 VARIANT_bulk   := -mbulk-memory
-# All of wasm32's 4 GiB.
+# All of wasm32's 4 GiB; past it, for wasm64.
 VARIANT_top    := -Wl,--max-memory=4294967296
+VARIANT_huge   := -Wl,--max-memory=8589934592
 
 .DEFAULT_GOAL := all
 .PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
@@ -79,6 +85,11 @@ name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
 $(B)/test/%.wasm: $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
+	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
+$(B)/test64/%.wasm: $(LIB) tests/exports.c | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM64) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
@@ -171,7 +182,7 @@ browser-deps: | deps
 	@command -v chromium >/dev/null || { $(call install,chromium,the browser tests); }
 	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
-test: $(TEST_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test | browser-deps
+test: $(TEST_WASM) $(TEST64_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test | browser-deps
 	node --test tests/
 
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
@@ -197,7 +208,7 @@ serve: examples
 # Code-section bytes at -Oz with LTO: malloc and free alone, with the marks,
 # and the whole API, for each profile.
 SIZE_SETS := core marks all
-SIZE_WASM := $(foreach p,$(PROFILES),$(foreach s,$(SIZE_SETS),$(B)/size/$(p)-$(s).wasm))
+SIZE_WASM := $(foreach d,size size64,$(foreach p,$(PROFILES),$(foreach s,$(SIZE_SETS),$(B)/$(d)/$(p)-$(s).wasm)))
 SIZE_API_core  := $(CORE_API)
 SIZE_API_marks := $(CORE_API) $(MARK_API)
 SIZE_API_all   := $(CORE_API) $(MARK_API) $(C_API)
@@ -205,14 +216,18 @@ $(B)/size/%.wasm: $(LIB) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
+$(B)/size64/%.wasm: $(LIB) | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM64) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
+	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
 
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
 size: $(SIZE_WASM)
 	@echo "code section bytes at $(OPT_SIZE) $(SIZE_LTO), MALLOC0_ALIGN 16:"
-	@echo "  profile   malloc+free   with marks   whole API"
-	@$(foreach p,$(PROFILES),printf '  %-9s %11s %12s %11s\n' $(p) \
-	  "$(call code-bytes,$(B)/size/$(p)-core.wasm)" "$(call code-bytes,$(B)/size/$(p)-marks.wasm)" \
-	  "$(call code-bytes,$(B)/size/$(p)-all.wasm)";)
+	@echo "  profile          malloc+free   with marks   whole API"
+	@$(foreach d,size size64,$(foreach p,$(PROFILES),printf '  %-16s %11s %12s %11s\n' \
+	  "$(p)$(if $(filter size64,$(d)),$(comma) wasm64)" "$(call code-bytes,$(B)/$(d)/$(p)-core.wasm)" \
+	  "$(call code-bytes,$(B)/$(d)/$(p)-marks.wasm)" "$(call code-bytes,$(B)/$(d)/$(p)-all.wasm)";))
 
 clean:
 	rm -rf $(B) $(EXAMPLE_WASM)
@@ -261,5 +276,5 @@ size-costs: | deps
 
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.
-all: $(TEST_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
+all: $(TEST_WASM) $(TEST64_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
   $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p)) size

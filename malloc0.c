@@ -885,6 +885,22 @@ void MALLOC0_NAME(free)(void *p)
 }
 
 /*
+ * count * each in *n; 1 if it overflows.  In a 64-bit build a factor of
+ * 2^32 or more makes a product above MAX_BLOCK anyway, and two smaller ones
+ * cannot overflow, so no 128-bit multiply is needed: in wasm64 that is a
+ * runtime library function, which malloc0 does without.
+ */
+static int product_overflows(size_t count, size_t each, size_t *n)
+{
+#if __SIZE_MAX__ > __UINT32_MAX__
+    *n = count * each;
+    return (count | each) >> 32 && count && each;
+#else
+    return __builtin_mul_overflow(count, each, n);
+#endif
+}
+
+/*
  * Memory above the highest tail so far is zero as memory.grow (or the host)
  * made it.  The one word a reset may write there is a link of the retired
  * chain, which the tail erases as it passes, before any block covers it.
@@ -895,7 +911,7 @@ void *MALLOC0_NAME(calloc)(size_t count, size_t each)
     size_t n;
     uintptr_t fresh = peak_tail, payload, end;
     tag_t size;
-    if (__builtin_mul_overflow(count, each, &n) || !(size = block_size_for(n)))
+    if (product_overflows(count, each, &n) || !(size = block_size_for(n)))
         return 0;
     payload = (uintptr_t)payload_of(block_alloc(size));
     end = payload + round_to_word(n);

@@ -4,7 +4,7 @@
 // screenshot the README links.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../examples/serve.mjs';
@@ -80,3 +80,55 @@ test('histogram page: the pixels change as equalization says, memory flat over 1
   await page.screenshot({ path: screenshot('histogram') });
   assert.deepEqual(errors, []);
 });
+
+// memory64 past 4 GiB: Chromium grows a 64-bit memory beyond what Node 20
+// allows.  Blocks of 1 GiB (the 64-bit build takes blocks below 2 GiB) fill
+// 5 GiB; each is stamped at both ends and in its middle, and every stamp is
+// checked after all were written, after frees, and after allocating again.
+for (const profile of ['default', 'tiny']) {
+  test(`wasm64 in Chromium: blocks above the 4 GiB line keep their contents, ${profile} profile`, async () => {
+    const module = readFileSync(fileURLToPath(new URL(`../build/test64/${profile}-a16-huge.wasm`, import.meta.url)));
+    const page = await browser.newPage();
+    const result = await page.evaluate(async (base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const { instance: { exports } } = await WebAssembly.instantiate(bytes, {});
+      const GIB = 2 ** 30;
+      const STAMP = 4096;
+      const view = () => new Uint8Array(exports.memory.buffer);
+      const spots = (p) => [p, p + GIB / 2, p + GIB - STAMP];
+      const stamp = (p, value) => { for (const at of spots(p)) view().fill(value, at, at + STAMP); };
+      const intact = (p, value) => spots(p).every((at) => view().subarray(at, at + STAMP).every((b) => b === value));
+      const blocks = [];
+      for (let i = 0; i < 5; i++) {
+        const p = Number(exports.malloc(BigInt(GIB)));
+        if (!p) return { error: `malloc(1 GiB) number ${i + 1} returned NULL` };
+        blocks.push(p);
+        stamp(p, 1 + i);
+      }
+      const above = blocks.filter((p) => p > 2 ** 32).length;
+      const allIntact = () => blocks.every((p, i) => intact(p, 1 + i));
+      const first = { above, intact: allIntact(), check: exports.malloc0_check() };
+      exports.free(BigInt(blocks[1])); // a hole below the 4 GiB line
+      const small = Number(exports.malloc(100n));
+      const afterFree = { intact: [0, 2, 3, 4].every((i) => intact(blocks[i], 1 + i)), check: exports.malloc0_check() };
+      exports.free(BigInt(small));
+      exports.free(BigInt(blocks[4]));
+      const again = Number(exports.malloc(BigInt(GIB)));
+      stamp(again, 9);
+      return {
+        blocks, first, afterFree, again,
+        final: { intact: [0, 2, 3].every((i) => intact(blocks[i], 1 + i)) && intact(again, 9), check: exports.malloc0_check() },
+        memory: exports.memory.buffer.byteLength,
+      };
+    }, module.toString('base64'));
+    await page.close();
+    assert.equal(result.error, undefined, result.error);
+    assert.ok(result.first.above >= 1, `no block above 4 GiB: ${result.blocks}`);
+    assert.ok(result.memory > 2 ** 32 + 2 ** 30, `memory ${result.memory}`);
+    assert.deepEqual(result.first, { above: result.first.above, intact: true, check: 1 });
+    assert.deepEqual(result.afterFree, { intact: true, check: 1 });
+    // The default profile reuses the hole below the line; the tiny one, the tail.
+    assert.equal(result.again, result.blocks[profile === 'default' ? 1 : 4], 'freed memory is allocated again');
+    assert.deepEqual(result.final, { intact: true, check: 1 });
+  });
+}

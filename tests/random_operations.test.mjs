@@ -3,7 +3,7 @@
 // and with malloc0_check every few hundred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, BUILDS64, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const SEEDS = [1, 2, 3, 4];
@@ -123,8 +123,8 @@ function run(build, seed, variant) {
   for (const [name, n] of Object.entries(counts)) assert.ok(n > 0, `no ${name} operation ran`);
 }
 
-for (const build of BUILDS) {
-  for (const seed of SEEDS) {
+for (const build of [...BUILDS, ...BUILDS64]) {
+  for (const seed of build.wasm64 ? SEEDS.slice(0, 2) : SEEDS) {
     // Even seeds run the build with bulk memory (memory.fill, memory.copy).
     const variant = seed % 2 ? 'plain' : 'bulk';
     test(`random operations, seed ${seed}, ${variant}, ${build.name}`, () => run(build, seed, variant));

@@ -1,25 +1,35 @@
 // Loads a malloc0 test module (built by the Makefile) and wraps its exports.
+// wasm64 modules take and return BigInt; the wrapper speaks Number to both.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+
+// Node 20 runs memory64 behind a flag, set before any module compiles.
+v8.setFlagsFromString('--experimental-wasm-memory64');
 
 export const ALIGNS = [4, 8, 16];
 export const PROFILES = ['default', 'tiny'];
-// Every build the suite runs against: { profile, align, name }.
+// Every wasm32 build the suite runs against: { profile, align, name }.
 export const BUILDS = PROFILES.flatMap((profile) => ALIGNS.map((align) => ({
   profile, align, name: `${profile} profile, MALLOC0_ALIGN ${align}`,
 })));
+// The same builds for memory64 (--target=wasm64).
+export const BUILDS64 = BUILDS.map((b) => ({ ...b, wasm64: true, name: `${b.name}, wasm64` }));
 export const PAGE = 65536;
 export const MAX_PAGES = 64; // the Makefile's MAX_PAGES
 export const TAGS = 8; // bytes of tags per block, as malloc0.h states
-// Mark block sizes, from malloc0.h's table (wasm32).
-const MARK_BLOCK = { default: { 4: 284, 8: 288, 16: 288 }, tiny: { 4: 12, 8: 16, 16: 16 } };
+// Mark block sizes, as malloc0.h gives them.
+const MARK_BLOCK = {
+  wasm32: { default: { 4: 288, 8: 288, 16: 288 }, tiny: { 4: 16, 8: 16, 16: 16 } },
+  wasm64: { default: { 4: 556, 8: 560, 16: 560 }, tiny: { 4: 20, 8: 24, 16: 32 } },
+};
 const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_size',
   'bytes_in_use', 'blocks_in_use', 'bytes_free', 'marks', 'scope_floor'];
 
-const buildDir = new URL('../../build/test/', import.meta.url);
+const buildDir = new URL('../../build/', import.meta.url);
 
-export function wasmPath({ profile, align }, variant = 'plain') {
-  return fileURLToPath(new URL(`${profile}-a${align}-${variant}.wasm`, buildDir));
+export function wasmPath({ profile, align, wasm64 }, variant = 'plain') {
+  return fileURLToPath(new URL(`${wasm64 ? 'test64' : 'test'}/${profile}-a${align}-${variant}.wasm`, buildDir));
 }
 
 // variant: plain | max (linked with --max-memory) | import (host memory) |
@@ -38,34 +48,40 @@ export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}
   }
   const { exports } = new WebAssembly.Instance(module, imports);
   const memory = hostMemory ?? exports.memory;
+  // Arguments in, results out: BigInt in wasm64, unsigned 32-bit in wasm32.
+  const big = Boolean(build.wasm64);
+  const arg = big ? (x) => BigInt(x) : (x) => x;
+  const out = big ? (x) => Number(x) : (x) => x >>> 0;
   return {
     align,
     profile: build.profile,
     exports,
     memory,
-    malloc: (n) => exports.malloc(n) >>> 0,
-    free: (p) => exports.free(p),
+    wasm64: big,
+    malloc: (n) => out(exports.malloc(arg(n))),
+    free: (p) => exports.free(arg(p)),
     freeAll: () => exports.free_all(),
     freeAllMark: () => exports.free_all_mark(),
-    getMark: () => exports.free_get_mark() >>> 0,
-    freeToMark: (m) => exports.free_to_mark(m),
-    popMark: (m) => exports.free_pop_mark(m),
-    calloc: (n, each) => exports.calloc(n, each) >>> 0,
-    realloc: (p, n) => exports.realloc(p, n) >>> 0,
-    alignedAlloc: (align, n) => exports.aligned_alloc(align, n) >>> 0,
-    memalign: (align, n) => exports.memalign(align, n) >>> 0,
-    usableSize: (p) => exports.malloc_usable_size(p) >>> 0,
-    posixMemalign: (out, align, n) => exports.posix_memalign(out, align, n),
+    getMark: () => out(exports.free_get_mark()),
+    freeToMark: (m) => exports.free_to_mark(arg(m)),
+    popMark: (m) => exports.free_pop_mark(arg(m)),
+    calloc: (n, each) => out(exports.calloc(arg(n), arg(each))),
+    realloc: (p, n) => out(exports.realloc(arg(p), arg(n))),
+    alignedAlloc: (align, n) => out(exports.aligned_alloc(arg(align), arg(n))),
+    memalign: (align, n) => out(exports.memalign(arg(align), arg(n))),
+    usableSize: (p) => out(exports.malloc_usable_size(arg(p))),
+    posixMemalign: (to, align, n) => exports.posix_memalign(arg(to), arg(align), arg(n)),
     check: () => exports.malloc0_check() === 1,
     // Views are made fresh each time: memory.grow detaches old buffers.
     bytes: () => new Uint8Array(memory.buffer),
     stats() {
-      const at = exports.test_stats() >>> 0;
-      const words = new Uint32Array(memory.buffer, at, STATS_FIELDS.length);
-      return Object.fromEntries(STATS_FIELDS.map((name, i) => [name, words[i]]));
+      const at = out(exports.test_stats());
+      const words = big ? new BigUint64Array(memory.buffer, at, STATS_FIELDS.length)
+        : new Uint32Array(memory.buffer, at, STATS_FIELDS.length);
+      return Object.fromEntries(STATS_FIELDS.map((name, i) => [name, Number(words[i])]));
     },
     // The bytes a mark block takes, as malloc0.h documents them.
-    markBlock: MARK_BLOCK[build.profile][align],
+    markBlock: MARK_BLOCK[big ? 'wasm64' : 'wasm32'][build.profile][align],
     // The size malloc0.h documents for a block of n bytes.
     blockSize(n) {
       return Math.ceil((n + TAGS) / align) * align;
