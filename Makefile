@@ -38,6 +38,10 @@ WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC)))
 TESTS     := $(wildcard tests/*.test.mjs)
 TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk top,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
+# MALLOC0_CHECKS=0: the same tests but the invalid-input ones, run again.
+NOCHECK_VARIANTS := plain max import bulk top
+NOCHECK_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,$(NOCHECK_VARIANTS),\
+               $(B)/test-nochecks/$(p)-a$(a)-$(v).wasm)))
 # memory64: the same source, --target=wasm64, for the variants Node runs it
 # in, and with an 8 GiB maximum for Chromium.
 TEST64_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max debug bulk,\
@@ -87,18 +91,23 @@ $(B)/test/%.wasm: $(LIB) tests/exports.c | deps
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
+$(B)/test-nochecks/%.wasm: $(LIB) tests/exports.c | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) -DMALLOC0_CHECKS=0 \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
+	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 $(B)/test64/%.wasm: $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM64) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
-# Every profile and alignment, with and without bulk memory, without a
-# single warning.
+# Every profile, alignment and MALLOC0_CHECKS, with and without bulk memory,
+# for wasm32 and wasm64, without a single warning.
 warnings: | deps
-	@$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach bulk,-mno-bulk-memory -mbulk-memory,\
-	  $(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) \
-	    -c malloc0.c -o /dev/null &&))) true
+	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
+	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
+	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -c malloc0.c -o /dev/null &&))))) true
 
 # The command line from the README's first example must stay silent.
 seed-build: | deps
@@ -139,12 +148,16 @@ NATIVE_SRC   := malloc0.c tests/native/model.c
 NATIVE_DEPS  := $(LIB) $(NATIVE_SRC) tests/native/model.h
 NATIVE_CC_clang := clang -O1 $(SANITIZE)
 NATIVE_CC_gcc   := gcc -O2
-NATIVE_TESTS := $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
+# A fifth name part, nochecks, builds with MALLOC0_CHECKS=0 (the model then
+# makes no invalid input).
+NATIVE_TESTS := $(foreach p,$(PROFILES),$(B)/native/random_ops-clang-$(p)-a16-nochecks) \
+                $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
                   $(B)/native/random_ops-$(c)-$(p)-a$(a))))
 $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c | native-deps
 	@mkdir -p $(@D)
 	$(NATIVE_CC_$(call name-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call name-part,3)) \
-	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) -o $@ $(NATIVE_SRC) tests/native/random_ops.c
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(call name-part,5),-DMALLOC0_CHECKS=0) \
+	  -o $@ $(NATIVE_SRC) tests/native/random_ops.c
 
 native-test: $(NATIVE_TESTS)
 	@set -e; for t in $(NATIVE_TESTS); do echo "$$(basename $$t):"; $$t; done
@@ -182,8 +195,12 @@ browser-deps: | deps
 	@command -v chromium >/dev/null || { $(call install,chromium,the browser tests); }
 	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
-test: $(TEST_WASM) $(TEST64_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test | browser-deps
+# The suite, then the tests of heap modules again over MALLOC0_CHECKS=0.
+HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs,$(TESTS))
+test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test \
+  | browser-deps
 	node --test tests/
+	MALLOC0_TEST_CHECKS=0 node --test $(HEAP_TESTS)
 
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) \
@@ -276,5 +293,5 @@ size-costs: | deps
 
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.
-all: $(TEST_WASM) $(TEST64_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
+all: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
   $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p)) size

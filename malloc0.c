@@ -108,6 +108,13 @@
 #define HOT __attribute__((always_inline)) inline
 #endif
 
+/* MALLOC0_CHECKS=0 leaves out the detection of invalid input: the frees
+ * and marks it would reject, and the erasing of retired tags that it needs.
+ * Valid programs behave the same; invalid input is undefined. */
+#ifndef MALLOC0_CHECKS
+#define MALLOC0_CHECKS 1
+#endif
+
 /* With MALLOC0_DEBUG, invalid input traps instead of being ignored. */
 #ifdef MALLOC0_DEBUG
 #define reject_input() __builtin_trap()
@@ -140,7 +147,7 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
  * header must be impossible: inverted, a size reads as more than the heap
  * holds.  The flags keep their place in both tags.
  */
-#define FOOTER_KEY (~FLAG_BITS)
+#define FOOTER_KEY (MALLOC0_CHECKS ? ~FLAG_BITS : 0)
 #define PAGE_SHIFT 16
 /* Memory grows by at least 1 / 2^GROW_SHIFT of the heap's size. */
 #define GROW_SHIFT 3
@@ -212,6 +219,13 @@ static uintptr_t stale_next = NO_STALE;
 
 static tag_t *tag_at(uintptr_t address) { return (tag_t *)address; }
 
+/* A tag leaves the layout: erased, so that no check takes it for a block. */
+static void tag_erase(uintptr_t address)
+{
+    if (MALLOC0_CHECKS)
+        *tag_at(address) = 0;
+}
+
 static uintptr_t tag_size(tag_t tag) { return tag & ~FLAG_BITS; }
 
 static tag_t *footer_of(uintptr_t block, tag_t header)
@@ -264,7 +278,7 @@ static uintptr_t stale_step(uintptr_t at, tag_t tag) { return at + tag_size(tag)
  * link is not a block: its "footer" word does not match, and stays. */
 static void stale_erase_below(uintptr_t end)
 {
-    while (stale_next < end) {
+    while (MALLOC0_CHECKS && stale_next < end) {
         tag_t tag = *tag_at(stale_next);
         uintptr_t next = stale_step(stale_next, tag);
         *tag_at(stale_next) = 0;
@@ -428,9 +442,11 @@ static uintptr_t tail_take(uintptr_t size)
  * Memory always reaches past the tail, so the link fits there. */
 static void tail_reset(uintptr_t mark)
 {
-    if (stale_next != heap_tail)
-        *tag_at(heap_tail) = stale_link(stale_next, heap_tail);
-    stale_next = mark;
+    if (MALLOC0_CHECKS) {
+        if (stale_next != heap_tail)
+            *tag_at(heap_tail) = stale_link(stale_next, heap_tail);
+        stale_next = mark;
+    }
     heap_tail = mark;
 }
 
@@ -756,14 +772,14 @@ static HOT void block_release(uintptr_t block)
 {
     uintptr_t end = block + *tag_at(block);
     tag_t neighbour = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
-    *tag_at(end - TAG_BYTES) = 0; /* rewritten below, unless it leaves the layout */
+    tag_erase(end - TAG_BYTES); /* rewritten below, unless it leaves the layout */
     if (neighbour & FREE_BIT) {
-        *tag_at(block) = 0;
+        tag_erase(block);
         block -= tag_size(neighbour);
         hole_remove(block);
     }
     if (end == heap_tail) {
-        *tag_at(block) = 0;
+        tag_erase(block);
         heap_tail = block;
         return;
     }
@@ -800,14 +816,14 @@ static int block_grow(uintptr_t block, tag_t size)
                 heap_tail = taken;
             return 0;
         }
-        *tag_at(end - TAG_BYTES) = 0; /* the old footer, now inside the block */
+        tag_erase(end - TAG_BYTES); /* the old footer, now inside the block */
         block_set(block, size);
         return 1;
     }
     next = *tag_at(end);
     if (!(next & FREE_BIT) || block_size(block) + tag_size(next) < size)
         return 0;
-    *tag_at(end - TAG_BYTES) = 0;
+    tag_erase(end - TAG_BYTES);
     hole_remove(end);
     block_set(block, block_size(block) + tag_size(next));
     block_trim(block, size);
@@ -829,6 +845,8 @@ static HOT uintptr_t block_alloc(tag_t size)
 static HOT uintptr_t block_of(void *p)
 {
     uintptr_t block = (uintptr_t)p - TAG_BYTES;
+    if (!MALLOC0_CHECKS)
+        return p ? block : 0;
     if (block_in_use(block))
         return block;
     if (p)
@@ -1047,7 +1065,7 @@ void MALLOC0_NAME(free_all_mark)(void)
 /* Is mark (below the tail) the base mark or the end of a live mark block? */
 static int mark_is_live(uintptr_t mark)
 {
-    if (mark == base_mark)
+    if (!MALLOC0_CHECKS || mark == base_mark)
         return 1;
     if (mark < base_mark || mark - base_mark < MARK_BLOCK || !payload_aligned(mark + TAG_BYTES))
         return 0;
@@ -1073,7 +1091,8 @@ static void mark_remove(uintptr_t mark)
 {
     uintptr_t block = mark - MARK_BLOCK;
     tag_t before = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
-    *tag_at(block) = *tag_at(mark - TAG_BYTES) = 0;
+    tag_erase(block);
+    tag_erase(mark - TAG_BYTES);
     if (before & FREE_BIT) {
         block -= tag_size(before);
         hole_remove(block);
@@ -1087,9 +1106,10 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     struct scope *scope;
+    if (!mark)
+        return;
     if (address > heap_tail || !mark_is_live(address)) {
-        if (mark)
-            reject_input();
+        reject_input();
         return;
     }
     reset_to(address);

@@ -6,8 +6,25 @@
  *
  *     clang --target=wasm32 -nostdlib -Oz -fno-builtin -c malloc0.c
  *
- * No libc is needed.  The heap starts at the linker's __heap_base and grows
- * with memory.grow up to the host's maximum.  Single-threaded.
+ * or --target=wasm64 for a 64-bit memory (memory64).  No libc is needed.
+ * The heap starts at the linker's __heap_base and grows with memory.grow up
+ * to the host's maximum.  Single-threaded.
+ *
+ * Memory shared with the host and other code.  The heap's memory is linear
+ * memory from __heap_base to its end when malloc0 first needs memory (its
+ * first allocation or mark), and every run of pages malloc0's own
+ * memory.grow returns after that.  The host, or a second allocator in the
+ * module, may grow memory at any time and use the pages its own grow
+ * returned: malloc0 never hands them out, reads or writes them; the heap
+ * passes them with a block that is never free.  Nothing else may write the
+ * heap's memory.  Memory grown by others before malloc0 first needs memory
+ * is taken as the heap's: grow it after the first allocation.  An imported
+ * memory must be zero above __heap_base, as a new WebAssembly.Memory is.
+ *
+ * memory64 (--target=wasm64): pointers and size_t are 64 bits, tags stay 32
+ * bits, so a block holds less than 2 GiB: malloc(n) with n within 24 bytes
+ * of 2 GiB or more returns NULL.  Others may grow at most 2 GiB between two of malloc0's
+ * grows; beyond that, malloc0 stops growing (NULL).
  *
  * Configuration (define with -D when compiling malloc0.c):
  *   MALLOC0_ALIGN   4, 8 or 16 (default 16, clang's alignof(max_align_t) on
@@ -28,14 +45,18 @@
  * payload and one after it), at every alignment; a block's size is its
  * request plus 8, rounded up to MALLOC0_ALIGN.  At MALLOC0_ALIGN 4, a block
  * cut from a larger one (a hole, or by realloc) may keep 4 more bytes, too
- * few to split off.  A mark costs one mark block until it is popped: in
- * wasm32, 284 bytes (288 at MALLOC0_ALIGN 8 and 16), which hold its scope's free
- * lists; in the tiny profile 12 bytes (16 at MALLOC0_ALIGN 8 and 16).
+ * few to split off.  A mark costs one mark block until it is popped, which
+ * holds its scope's free lists: 288 bytes in wasm32 (556 in wasm64, 560 at
+ * MALLOC0_ALIGN 8 and 16); in the tiny profile 16 bytes (wasm64: 20, 24 at
+ * MALLOC0_ALIGN 8, 32 at 16).  Pages others grew cost the heap a block of
+ * up to a request's size below them and 16 bytes after them.
  *
  * Invalid input has defined behaviour and never corrupts the heap:
  *
  *   input                                         release      MALLOC0_DEBUG
- *   malloc(n) with n too large to represent       NULL         NULL
+ *   malloc(n) with n too large for a block:
+ *     within 28 bytes of 4 GiB or more (wasm64:
+ *     of 2 GiB), or more than memory can hold     NULL         NULL
  *   malloc(n) beyond the host's memory maximum    NULL         NULL
  *   calloc(n, m) with n * m overflowing           NULL         NULL
  *   free(NULL)                                    no-op        no-op
@@ -94,13 +115,17 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes);
 
 /*
  * Allocates n bytes aligned to MALLOC0_ALIGN.  O(1) amortized (see free_all).
- * malloc(0) returns a unique non-NULL pointer.  Returns NULL, with the heap
- * unchanged, when n cannot be represented as a block (n near SIZE_MAX) or
- * when memory.grow fails because the host's maximum is reached.  Memory grows
- * by an eighth of the heap's size at a time, or by exactly what is needed
- * when that is all the host still allows.  The heap keeps one tag (4 bytes) of memory
- * beyond its last block, so a block never ends exactly at the memory's end
- * (at MALLOC0_ALIGN 8 and 16 none could anyway).
+ * malloc(0) returns a unique non-NULL pointer.  A free block that holds n
+ * bytes serves the request, wherever it lies (default profile; in the
+ * current scope, see free_get_mark); else the block goes at the end of the
+ * heap.  Returns NULL, with the heap unchanged, when n cannot be a block (see
+ * the table above) or when memory.grow fails because the host's maximum is
+ * reached.  Before it returns NULL for lack of memory, malloc searches the
+ * free blocks of n's size class that its O(1) lookup passed over: that path
+ * is O(free blocks of the class).  Memory grows by an eighth of the heap's
+ * size at a time, or by exactly what is needed when that is all the host
+ * still allows.  The heap keeps one tag (4 bytes) of memory beyond its last
+ * block, so a block never ends exactly at the memory's end.
  */
 void *MALLOC0_NAME(malloc)(size_t n);
 

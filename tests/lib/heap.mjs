@@ -13,8 +13,12 @@ export const PROFILES = ['default', 'tiny'];
 export const BUILDS = PROFILES.flatMap((profile) => ALIGNS.map((align) => ({
   profile, align, name: `${profile} profile, MALLOC0_ALIGN ${align}`,
 })));
+// MALLOC0_TEST_CHECKS=0 runs the suite over builds with MALLOC0_CHECKS=0
+// (make test does, for every test of heap modules): the invalid-input tests
+// skip themselves, and the wasm64 builds run with checks only.
+export const CHECKS = process.env.MALLOC0_TEST_CHECKS !== '0';
 // The same builds for memory64 (--target=wasm64).
-export const BUILDS64 = BUILDS.map((b) => ({ ...b, wasm64: true, name: `${b.name}, wasm64` }));
+export const BUILDS64 = CHECKS ? BUILDS.map((b) => ({ ...b, wasm64: true, name: `${b.name}, wasm64` })) : [];
 export const PAGE = 65536;
 export const MAX_PAGES = 64; // the Makefile's MAX_PAGES
 export const TAGS = 8; // bytes of tags per block, as malloc0.h states
@@ -29,7 +33,8 @@ const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_siz
 const buildDir = new URL('../../build/', import.meta.url);
 
 export function wasmPath({ profile, align, wasm64 }, variant = 'plain') {
-  return fileURLToPath(new URL(`${wasm64 ? 'test64' : 'test'}/${profile}-a${align}-${variant}.wasm`, buildDir));
+  const dir = wasm64 ? 'test64' : CHECKS ? 'test' : 'test-nochecks';
+  return fileURLToPath(new URL(`${dir}/${profile}-a${align}-${variant}.wasm`, buildDir));
 }
 
 // variant: plain | max (linked with --max-memory) | import (host memory) |
