@@ -20,7 +20,8 @@ PAGE      := 65536
 comma     := ,
 
 CORE_API  := malloc free
-MARK_API  := free_all free_all_mark free_get_mark free_to_mark free_pop_mark
+SEED_MARK_API := free_all free_all_mark free_get_mark free_to_mark
+MARK_API  := $(SEED_MARK_API) free_pop_mark
 C_API     := calloc realloc aligned_alloc posix_memalign memalign malloc_usable_size
 TEST_API  := $(CORE_API) $(MARK_API) $(C_API) malloc0_check test_stats
 exports    = $(foreach name,$(1),-Wl,--export=$(name))
@@ -62,7 +63,7 @@ VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
 
 .DEFAULT_GOAL := all
-.PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps warnings wasi native-test fuzz seed-build bench size-costs
+.PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps warnings wasi native-test fuzz seed-build bench size-costs
 
 # $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
 # says in one line what to install.  PACKAGES may be a shell variable.
@@ -222,29 +223,42 @@ examples: $(EXAMPLE_WASM)
 serve: examples
 	node examples/serve.mjs
 
-# Code-section bytes at -Oz with LTO: malloc and free alone, with the marks,
-# and the whole API, for each profile.
-SIZE_SETS := core marks all
-SIZE_WASM := $(foreach d,size size64,$(foreach p,$(PROFILES),$(foreach s,$(SIZE_SETS),$(B)/$(d)/$(p)-$(s).wasm)))
+# Code-section bytes at -Oz with LTO, and after binaryen's wasm-opt -Oz (what
+# users ship): malloc and free alone, the six seed functions, with
+# free_pop_mark, and the whole API; for each profile, with and without
+# MALLOC0_CHECKS, and for wasm64.  Module names: ARCH-PROFILE-checksN-SET.
+SIZE_SETS := core seed marks all
+SIZE_ROWS := wasm32-default-checks1 wasm32-default-checks0 wasm32-tiny-checks1 wasm32-tiny-checks0 \
+             wasm64-default-checks1 wasm64-tiny-checks1
+SIZE_WASM := $(foreach r,$(SIZE_ROWS),$(foreach s,$(SIZE_SETS),$(B)/size/$(r)-$(s).wasm))
 SIZE_API_core  := $(CORE_API)
+SIZE_API_seed  := $(CORE_API) $(SEED_MARK_API)
 SIZE_API_marks := $(CORE_API) $(MARK_API)
 SIZE_API_all   := $(CORE_API) $(MARK_API) $(C_API)
+ARCH_wasm32 := $(WASM)
+ARCH_wasm64 := $(WASM64)
 $(B)/size/%.wasm: $(LIB) | deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
-	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
-$(B)/size64/%.wasm: $(LIB) | deps
+	$(WASM_CC) $(ARCH_$(call name-part,1)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) \
+	  $(PROFILE_$(call name-part,2)) -DMALLOC0_CHECKS=$(patsubst checks%,%,$(call name-part,3)) \
+	  $(call exports,$(SIZE_API_$(call name-part,4))) -o $@ malloc0.c
+$(B)/size-opt/%.wasm: $(B)/size/%.wasm | binaryen-deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM64) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
-	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
+	wasm-opt -Oz $< -o $@
 
+binaryen-deps:
+	@command -v wasm-opt >/dev/null || { $(call install,binaryen,wasm-opt (make size)); }
+
+# The original malloc0's six functions, for reference (measured by its authors).
+ORIGINAL_SEED := 356 / 312
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
-size: $(SIZE_WASM)
-	@echo "code section bytes at $(OPT_SIZE) $(SIZE_LTO), MALLOC0_ALIGN 16:"
-	@echo "  profile          malloc+free   with marks   whole API"
-	@$(foreach d,size size64,$(foreach p,$(PROFILES),printf '  %-16s %11s %12s %11s\n' \
-	  "$(p)$(if $(filter size64,$(d)),$(comma) wasm64)" "$(call code-bytes,$(B)/$(d)/$(p)-core.wasm)" \
-	  "$(call code-bytes,$(B)/$(d)/$(p)-marks.wasm)" "$(call code-bytes,$(B)/$(d)/$(p)-all.wasm)";))
+size-cell = "$(call code-bytes,$(B)/size/$(1).wasm) / $(call code-bytes,$(B)/size-opt/$(1).wasm)"
+size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%)
+	@echo "code-section bytes, MALLOC0_ALIGN 16: $(OPT_SIZE) $(SIZE_LTO) / after wasm-opt -Oz"
+	@printf '  %-24s %13s %13s %13s %13s\n' build malloc+free "seed six" "+ pop_mark" "whole API"
+	@$(foreach r,$(SIZE_ROWS),printf '  %-24s %13s %13s %13s %13s\n' "$(subst -checks1,,$(subst checks0,CHECKS=0,$(r)))" \
+	  $(foreach s,$(SIZE_SETS),$(call size-cell,$(r)-$(s)));)
+	@printf '  %-24s %13s %13s %13s %13s\n' "the original (reference)" - "$(ORIGINAL_SEED)" - -
 
 clean:
 	rm -rf $(B) $(EXAMPLE_WASM)
@@ -272,7 +286,7 @@ wasi-deps:
 
 # Each allocator exporting malloc and free, at -Oz, for the size row.
 BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
-$(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/%-core.wasm
+$(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/wasm32-%-checks1-core.wasm
 	cp $< $@
 $(B)/bench/size-bump.wasm: bench/bump.c | deps
 	$(WASM_CC) $(WASM) $(WARN) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API)) -o $@ $<

@@ -358,24 +358,21 @@ static int memory_grow_for(uintptr_t end)
     return 1;
 }
 
-/* Is a gap in the way of size more bytes at the tail (and a tag beyond)? */
-static int gap_ahead(uintptr_t size)
+/* If a gap is in the way of size more bytes at the tail (and a tag beyond),
+ * the size of the gap block that passes it, from the tail; else 0. */
+static uintptr_t gap_in_way(uintptr_t size)
 {
     struct gap *gap = (struct gap *)gap_passed->next;
-    return gap && size + TAG_BYTES > gap->begin - heap_tail;
+    if (gap && size + TAG_BYTES > gap->begin - heap_tail)
+        return (uintptr_t)gap + GAP_SPAN - heap_tail;
+    return 0;
 }
 
-/* Moves the tail past the gap ahead, with a gap block over it. */
-static void gap_pass(void)
+/* The gap ahead now lies below the tail, under its gap block. */
+static void gap_passed_by(uintptr_t block, uintptr_t span)
 {
-    struct gap *gap = (struct gap *)gap_passed->next;
-    uintptr_t end = (uintptr_t)gap + GAP_SPAN;
-    stale_erase_below(end);
-    block_set(heap_tail, (tag_t)(end - heap_tail) | MARK_BIT);
-    heap_tail = end;
-    if (end > peak_tail)
-        peak_tail = end;
-    gap_passed = gap;
+    block_set(block, (tag_t)span | MARK_BIT);
+    gap_passed = (struct gap *)gap_passed->next;
 }
 
 /* A reset to a mark taken when passed was the last gap below the tail. */
@@ -402,8 +399,8 @@ static uintptr_t memory_end(void) { return region_end; }
 /* A native region does not grow: it holds end and a tag beyond, or not. */
 static int memory_holds(uintptr_t end) { return end < region_end; }
 static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
-static int gap_ahead(uintptr_t size) { return (void)size, 0; }
-static void gap_pass(void) {}
+static uintptr_t gap_in_way(uintptr_t size) { return (void)size, 0; }
+static void gap_passed_by(uintptr_t block, uintptr_t span) { (void)block, (void)span; }
 static void gaps_reset(link_t passed) { (void)passed; }
 static link_t gaps_now(void) { return 0; }
 static link_t gap_after(link_t gap) { return (void)gap, 0; }
@@ -419,23 +416,23 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
  * gaps passed. */
 static uintptr_t tail_take(uintptr_t size)
 {
-    uintptr_t end;
     for (;;) {
-        if (size > NO_STALE - heap_tail)
+        uintptr_t block = heap_tail, span = gap_in_way(size), end = block + (span ? span : size);
+        if (size > NO_STALE - block)
             return 0;
-        end = heap_tail + size;
-        if (gap_ahead(size))
-            gap_pass();
-        else if (memory_holds(end))
-            break;
-        else if (!memory_grow_for(end))
-            return 0;
+        if (!span && !memory_holds(end)) {
+            if (!memory_grow_for(end))
+                return 0;
+            continue;
+        }
+        stale_erase_below(end);
+        if (end > peak_tail)
+            peak_tail = end;
+        heap_tail = end;
+        if (!span)
+            return block;
+        gap_passed_by(block, span);
     }
-    stale_erase_below(end);
-    if (end > peak_tail)
-        peak_tail = end;
-    heap_tail = end;
-    return end - size;
 }
 
 /* Moves the tail down to mark and chains the headers above it as retired.
