@@ -63,7 +63,7 @@ VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
 
 .DEFAULT_GOAL := all
-.PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps warnings wasi native-test fuzz seed-build bench size-costs
+.PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz seed-build bench size-costs
 
 # $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
 # says in one line what to install.  PACKAGES may be a shell variable.
@@ -198,7 +198,8 @@ browser-deps: | deps
 
 # The suite, then the tests of heap modules again over MALLOC0_CHECKS=0.
 HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs,$(TESTS))
-test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) warnings seed-build native-test \
+test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
+  warnings seed-build native-test \
   | browser-deps
 	node --test tests/
 	MALLOC0_TEST_CHECKS=0 node --test $(HEAP_TESTS)
@@ -209,6 +210,39 @@ $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
 
 demo: $(DEMO)/str_toggle.wasm
 	node $(DEMO)/run.mjs
+
+# examples/emscripten: scenes.c over emscripten's dlmalloc, over emmalloc, and
+# with malloc0 (-sMALLOC=none), default and tiny profiles, all at -Oz with
+# LTO; two more malloc0 builds, with a 32 MiB maximum and with memory that
+# does not grow, whose main() the tests leave out (it allocates 64 MiB).  Debian's emscripten:
+# its JS optimizer needs Debian's acorn on NODE_PATH.
+EMCC       = NODE_PATH=/usr/share/nodejs emcc
+EM_OPT    := -Oz -flto
+EM_FLAGS  := $(EM_OPT) $(WARN) -sALLOW_MEMORY_GROWTH=1 -sMODULARIZE=1 -sEXPORT_NAME=createScenes \
+             -sENVIRONMENT=web,node -sEXPORTED_RUNTIME_METHODS=HEAPU8
+EM_DIR    := examples/emscripten/build
+EM_BUILDS := dlmalloc emmalloc malloc0 malloc0-tiny malloc0-max malloc0-fixed
+EM_MALLOC_dlmalloc     := -sMALLOC=dlmalloc
+EM_MALLOC_emmalloc     := -sMALLOC=emmalloc
+EM_MALLOC_malloc0      := -sMALLOC=none -DWITH_MALLOC0 $(EM_DIR)/malloc0.o
+EM_MALLOC_malloc0-tiny := -sMALLOC=none -DWITH_MALLOC0 $(EM_DIR)/malloc0-tiny.o
+EM_MALLOC_malloc0-max  := $(EM_MALLOC_malloc0) -sMAXIMUM_MEMORY=33554432 -sINVOKE_RUN=0
+EM_MALLOC_malloc0-fixed := $(EM_MALLOC_malloc0) -sALLOW_MEMORY_GROWTH=0 -sINVOKE_RUN=0
+EM_JS     := $(foreach b,$(EM_BUILDS),$(EM_DIR)/$(b).js)
+$(EM_DIR)/malloc0.o $(EM_DIR)/malloc0-tiny.o: $(EM_DIR)/%.o: $(LIB) | emscripten-deps
+	@mkdir -p $(@D)
+	$(EMCC) $(EM_OPT) $(WARN) $(LIBFLAGS) $(if $(findstring tiny,$*),$(PROFILE_tiny)) -c -o $@ malloc0.c
+# The loaders are CommonJS, in a project whose package.json says ES modules.
+$(EM_DIR)/%.js: examples/emscripten/scenes.c $(EM_DIR)/malloc0.o $(EM_DIR)/malloc0-tiny.o | emscripten-deps
+	@mkdir -p $(@D)
+	echo '{ "type": "commonjs" }' > $(@D)/package.json
+	$(EMCC) $(EM_FLAGS) $(EM_MALLOC_$*) -o $@ examples/emscripten/scenes.c
+
+emscripten-deps:
+	@command -v emcc >/dev/null || { $(call install,emscripten,the emscripten example); }
+
+emscripten: $(EM_JS)
+	node examples/emscripten/run.mjs
 
 # The other examples, built next to their pages.
 examples/histogram/histogram.wasm: $(LIB) examples/histogram/histogram.c | deps
@@ -284,6 +318,17 @@ wasi-deps:
 	@[ -f /usr/lib/wasm32-wasi/libc.a ] && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || \
 	  { $(call install,wasi-libc libclang-rt-14-dev-wasm32,the wasi builds); }
 
+# The same driver built by emcc (standalone wasm, growth up to 4 GiB) over
+# emmalloc, emscripten's dlmalloc, and malloc0 (-sMALLOC=none).
+EM_BENCH_FLAGS := $(BENCH_OPT) -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
+EM_BENCH_em-dlmalloc := -sMALLOC=dlmalloc bench/driver.c
+EM_BENCH_em-emmalloc := -sMALLOC=emmalloc bench/driver.c
+EM_BENCH_em-malloc0  := -sMALLOC=none -DHAVE_MARKS -sEXPORTED_FUNCTIONS=_malloc0_check bench/driver.c malloc0.c
+EM_BENCH_WASM := $(foreach a,em-dlmalloc em-emmalloc em-malloc0,$(B)/bench/$(a).wasm)
+$(EM_BENCH_WASM): $(B)/bench/%.wasm: $(LIB) bench/driver.c | emscripten-deps
+	@mkdir -p $(@D)
+	$(EMCC) $(EM_BENCH_FLAGS) -o $@ $(EM_BENCH_$*)
+
 # Each allocator exporting malloc and free, at -Oz, for the size row.
 BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
 $(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/wasm32-%-checks1-core.wasm
@@ -297,7 +342,7 @@ plot-deps:
 	@command -v gnuplot >/dev/null || { $(call install,gnuplot-nox,the benchmark plots); }
 
 # QUICK=1: a smoke run (figures not meaningful, nothing written).
-bench: $(BENCH_WASM) $(BENCH_SIZE) | plot-deps
+bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(BENCH_SIZE) | plot-deps
 	QUICK=$(QUICK) node --no-liftoff bench/run.mjs
 
 # What each guarantee costs in code bytes.

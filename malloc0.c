@@ -307,29 +307,62 @@ struct gap {
     link_t next;  /* the next gap up, or 0 */
 };
 
-/* From a gap's record to the end of its gap block: the first block boundary
- * that leaves room for the gap block's footer after the record. */
-#define GAP_SPAN (((sizeof(struct gap) + 2 * TAG_BYTES + ALIGN - 1) & ~(ALIGN - 1)) - TAG_BYTES)
 #define FIRST_GAP ((link_t)&first_gap)
 
-static uintptr_t heap_pages;
 static struct gap first_gap;
 static struct gap *gap_passed = &first_gap, *gap_last = &first_gap;
 
-static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
-
-/* Does the heap's memory hold a block ending at end, and a tag beyond? */
-static int memory_holds(uintptr_t end) { return (end + TAG_BYTES - 1) >> PAGE_SHIFT < heap_pages; }
-
-/* Records the pages from heap_pages to first as a gap. */
-static void gap_add(uintptr_t first)
+/* The end of a gap's block: the first block boundary that leaves room for
+ * the block's footer after the record. */
+static uintptr_t gap_end(struct gap *gap)
 {
-    struct gap *gap = (struct gap *)(first << PAGE_SHIFT);
-    gap->begin = heap_pages << PAGE_SHIFT;
+    return (((uintptr_t)gap + sizeof *gap + 2 * TAG_BYTES + ALIGN - 1) & ~(ALIGN - 1)) - TAG_BYTES;
+}
+
+/* Records the memory from begin to at as a gap, whose record starts the
+ * heap's memory at at. */
+static void gap_add(uintptr_t at, uintptr_t begin)
+{
+    struct gap *gap = (struct gap *)at;
+    gap->begin = begin;
     gap->next = 0;
     gap_last->next = (uintptr_t)gap;
     gap_last = gap;
 }
+
+static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
+
+#ifdef __EMSCRIPTEN__
+
+/*
+ * emscripten's runtime keeps views of memory in JS: after each grow,
+ * emscripten_notify_memory_growth renews them (in the runtime's library,
+ * and imported by standalone builds).  memory.grow itself, not the
+ * runtime's emscripten_resize_heap, so that the module's maximum gives NULL
+ * and never the runtime's abort (-sABORTING_MALLOC, the default without
+ * -sALLOW_MEMORY_GROWTH).  With -sMALLOC=none there is no sbrk: the heap is
+ * all memory from __heap_base up, as in any other wasm module.
+ */
+void emscripten_notify_memory_growth(__SIZE_TYPE__ memory_index);
+
+static uintptr_t memory_grow(uintptr_t pages)
+{
+    uintptr_t old = __builtin_wasm_memory_grow(0, pages);
+    if (old != GROW_FAILED)
+        emscripten_notify_memory_growth(0);
+    return old;
+}
+
+#else
+
+static uintptr_t memory_grow(uintptr_t pages) { return __builtin_wasm_memory_grow(0, pages); }
+
+#endif
+
+static uintptr_t heap_pages;
+
+/* Does the heap's memory hold a block ending at end, and a tag beyond? */
+static int memory_holds(uintptr_t end) { return (end + TAG_BYTES - 1) >> PAGE_SHIFT < heap_pages; }
 
 /*
  * Grows memory so that it holds a block ending at end, by an eighth of the
@@ -348,13 +381,13 @@ static int memory_grow_for(uintptr_t end)
         heap_pages = __builtin_wasm_memory_size(0);
         return 1;
     }
-    if (step <= needed || (first = __builtin_wasm_memory_grow(0, step)) == GROW_FAILED)
-        first = __builtin_wasm_memory_grow(0, step = needed);
+    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)
+        first = memory_grow(needed);
     if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)
         return 0;
     if (first != heap_pages)
-        gap_add(first);
-    heap_pages = first + step;
+        gap_add(first << PAGE_SHIFT, heap_pages << PAGE_SHIFT);
+    heap_pages = __builtin_wasm_memory_size(0);
     return 1;
 }
 
@@ -364,7 +397,7 @@ static uintptr_t gap_in_way(uintptr_t size)
 {
     struct gap *gap = (struct gap *)gap_passed->next;
     if (gap && size + TAG_BYTES > gap->begin - heap_tail)
-        return (uintptr_t)gap + GAP_SPAN - heap_tail;
+        return gap_end(gap) - heap_tail;
     return 0;
 }
 
@@ -384,7 +417,7 @@ static link_t gap_after(link_t gap) { return ((struct gap *)gap)->next; }
 static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 {
     struct gap *gap = (struct gap *)*next;
-    if (!gap || end != (uintptr_t)gap + GAP_SPAN || block >= gap->begin)
+    if (!gap || end != gap_end(gap) || block >= gap->begin)
         return 0;
     *next = gap->next;
     return 1;
@@ -1020,13 +1053,15 @@ static struct scope *scope_of_mark(uintptr_t mark)
 }
 
 /* Moves the tail down to mark, retiring every block above it, and makes
- * mark's scope current with its holes, all released, forgotten. */
-static void reset_to(uintptr_t mark)
+ * mark's scope current with its holes, all released, forgotten; returns
+ * the scope's record. */
+static struct scope *reset_to(uintptr_t mark)
 {
     struct scope *scope = scope_of_mark(mark);
     tail_reset(mark);
     gaps_reset(scope->gaps);
     scope_empty(scope);
+    return scope;
 }
 
 void MALLOC0_NAME(free_all)(void) { reset_to(base_mark); }
@@ -1083,18 +1118,13 @@ void MALLOC0_NAME(free_to_mark)(void *mark)
 }
 
 /* Takes the mark block that ends at mark, the last block, out of the heap,
- * and with it a free block before it: the tail moves back over both. */
+ * and with it a free block before it: freed as a plain block, it gives its
+ * memory back to the tail, and its tags leave the layout as any block's. */
 static void mark_remove(uintptr_t mark)
 {
     uintptr_t block = mark - MARK_BLOCK;
-    tag_t before = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
-    tag_erase(block);
-    tag_erase(mark - TAG_BYTES);
-    if (before & FREE_BIT) {
-        block -= tag_size(before);
-        hole_remove(block);
-    }
-    heap_tail = block;
+    block_set(block, MARK_BLOCK);
+    block_release(block);
 }
 
 /* Releases the scope's blocks, then ends one take of its mark; at the last
@@ -1109,8 +1139,7 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
         reject_input();
         return;
     }
-    reset_to(address);
-    scope = scope_of_mark(address);
+    scope = reset_to(address);
     if (address == HEAP_START || --scope->takes)
         return;
     if (address == base_mark)

@@ -18,8 +18,13 @@ const FRAMES = 3000; // frame_loop: memory at frame 500 against frame 3,000
 const dir = new URL('../build/bench/', import.meta.url);
 const here = new URL('./', import.meta.url);
 
-const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'bump', 'floor'];
-const files = { malloc0: 'default', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', bump: 'bump', floor: 'floor' };
+// The em- modules: the same driver built by emcc over malloc0, emmalloc and
+// emscripten's dlmalloc (standalone wasm).
+const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'bump', 'floor'];
+const files = { malloc0: 'default', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
+  emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', bump: 'bump', floor: 'floor' };
+// What the em- modules import: a hook for JS views, which this driver has none of.
+const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
 const modules = Object.fromEntries(ALLOCATORS.map((a) =>
   [a, new WebAssembly.Module(readFileSync(new URL(`${files[a]}.wasm`, dir)))]));
 
@@ -47,7 +52,7 @@ function scaling(name, n) {
 }
 
 function runOnce(allocator, [name, args, live]) {
-  const { exports } = new WebAssembly.Instance(modules[allocator], {});
+  const { exports } = new WebAssembly.Instance(modules[allocator], IMPORTS);
   if (exports._initialize) exports._initialize();
   if (!exports[name]) return null; // marks: malloc0 only
   if (live && !exports.prepare(live)) throw new Error(`${allocator}: prepare(${live}) failed`);
@@ -78,10 +83,15 @@ const rows = [];
 for (const [workload, byAllocator] of Object.entries(results)) {
   const timed = Object.entries(byAllocator).filter(([a]) => a !== 'floor' && a !== 'bump');
   const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
+  // Allocator cost: ns per pair less the floor's (the loop itself).
+  const floor = median(byAllocator.floor.map((x) => x.ns));
+  const costOf = (a) => (byAllocator[a] ? median(byAllocator[a].map((x) => x.ns)) - floor : NaN);
   for (const [allocator, runs] of Object.entries(byAllocator)) {
     const ns = median(runs.map((x) => x.ns));
     const { pages, heap, live, settled } = runs[0];
-    rows.push({ workload, allocator, ns, ratio: ns / best, pages, settled, live, overhead: live ? heap / live : 0 });
+    const cost = ns - floor;
+    rows.push({ workload, allocator, ns, ratio: ns / best, pages, settled, live, overhead: live ? heap / live : 0,
+      cost, vsDlmalloc: cost / costOf('dlmalloc'), vsEmmalloc: cost / costOf('emmalloc') });
   }
 }
 
@@ -90,7 +100,7 @@ const machine = `${cpus().length}-core ${cpus()[0].model.trim()}, Node ${process
 const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks', 'frame_loop'];
 const cell = (workload, allocator, field, digits) => {
   const row = rows.find((x) => x.workload === workload && x.allocator === allocator);
-  return row ? row[field].toFixed(digits) : '–';
+  return row && Number.isFinite(row[field]) ? row[field].toFixed(digits) : '–';
 };
 const table = (title, workloads, field, digits) => {
   console.log(`\n${title}\n`);
@@ -103,7 +113,9 @@ const table = (title, workloads, field, digits) => {
 
 console.log(`${date}, ${machine}, median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}.`);
 table('ns per malloc+free pair (bump never frees; floor does nothing: the loop itself)', MAIN, 'ns', 1);
-table('ns per pair / the fastest of malloc0, malloc0-tiny and dlmalloc', MAIN, 'ratio', 2);
+table('ns per pair / the fastest allocator', MAIN, 'ratio', 2);
+table('allocator cost (ns per pair less the floor\'s) / dlmalloc\'s', MAIN, 'vsDlmalloc', 2);
+table('allocator cost / emmalloc\'s', MAIN, 'vsEmmalloc', 2);
 table('peak live bytes (what the workload itself holds)', MAIN, 'live', 0);
 table('peak heap pages (64 KiB above the heap base)', MAIN, 'pages', 0);
 table('overhead: peak heap bytes / peak live bytes', MAIN, 'overhead', 2);

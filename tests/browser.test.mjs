@@ -81,6 +81,20 @@ test('histogram page: the pixels change as equalization says, memory flat over 1
   assert.deepEqual(errors, []);
 });
 
+test('emscripten page: every build prints the same in Chromium, after memory grows', async () => {
+  const { page, errors } = await open('emscripten/');
+  const results = await page.evaluate(() => window.scenesResults);
+  const names = Object.keys(results);
+  assert.deepEqual(names, ['dlmalloc', 'emmalloc', 'malloc0', 'malloc0-tiny']);
+  assert.ok(results.dlmalloc.lines.some((l) => l.startsWith('growth: 64 blocks of 1 MiB')));
+  for (const name of names) {
+    assert.deepEqual(results[name].lines, results.dlmalloc.lines, name);
+    assert.ok(results[name].memory > 16 << 20, `${name}: memory grew`);
+  }
+  assert.equal(await page.locator('section').count(), names.length);
+  assert.deepEqual(errors, []);
+});
+
 // memory64 past 4 GiB: Chromium grows a 64-bit memory beyond what Node 20
 // allows.  Blocks of 1 GiB (the 64-bit build takes blocks below 2 GiB) fill
 // 5 GiB; each is stamped at both ends and in its middle, and every stamp is

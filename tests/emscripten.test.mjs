@@ -1,0 +1,62 @@
+// malloc0 as emscripten's allocator (-sMALLOC=none): examples/emscripten's
+// program prints the same over dlmalloc, emmalloc and malloc0 after memory
+// grows past its initial size; a build with a memory maximum gets NULL at
+// it, not an abort; and the benchmark driver, built by emcc over malloc0,
+// runs every workload with growth and leaves a consistent heap.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BUILDS, runBuild } from '../examples/emscripten/run.mjs';
+
+const INITIAL_MEMORY = 16 << 20; // emscripten's default
+const MAXIMUM_MEMORY = 32 << 20; // the malloc0-max build's
+
+test('emscripten: every build prints the same, after memory grows', async () => {
+  const outputs = {};
+  for (const name of BUILDS) {
+    const { lines, module } = await runBuild(name);
+    outputs[name] = lines;
+    assert.ok(module.HEAPU8.length > INITIAL_MEMORY, `${name}: memory grew (${module.HEAPU8.length})`);
+  }
+  assert.ok(outputs.dlmalloc.some((l) => l.startsWith('growth: 64 blocks of 1 MiB')), outputs.dlmalloc.join('\n'));
+  for (const name of BUILDS) assert.deepEqual(outputs[name], outputs.dlmalloc, name);
+});
+
+test('emscripten: with a memory maximum, malloc0 returns NULL at it and the program goes on', async () => {
+  const { lines, module } = await runBuild('malloc0-max');
+  const count = module._fill_until_null(1024);
+  assert.ok(count > 4 && count < 32, `${count} blocks of 1 MiB under a 32 MiB maximum`);
+  assert.ok(module.HEAPU8.length <= MAXIMUM_MEMORY);
+  assert.equal(module._fill_until_null(1024), count, 'everything freed is had again');
+  assert.equal(module._scene_load(100), 100);
+  module._scene_end();
+  assert.ok(!lines.some((l) => /abort|Aborted/i.test(l)), lines.join('\n'));
+});
+
+test('emscripten: without memory growth, malloc0 returns NULL at the end of memory, never an abort', async () => {
+  const { lines, module } = await runBuild('malloc0-fixed');
+  const count = module._fill_until_null(1024);
+  assert.ok(count > 0 && count < 16, `${count} blocks of 1 MiB in 16 MiB that do not grow`);
+  assert.equal(module.HEAPU8.length, INITIAL_MEMORY);
+  assert.equal(module._scene_load(100), 100);
+  module._scene_end();
+  assert.ok(!lines.some((l) => /abort|Aborted/i.test(l)), lines.join('\n'));
+});
+
+test('emscripten: the benchmark driver runs over malloc0 with growth, heap consistent', () => {
+  const bytes = readFileSync(new URL('../build/bench/em-malloc0.wasm', import.meta.url));
+  let growths = 0;
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes),
+    { env: { emscripten_notify_memory_growth() { growths++; } } });
+  exports._initialize?.();
+  const PAIRS = 20000;
+  for (const name of ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks']) {
+    assert.ok(exports[name](PAIRS) >= PAIRS, `${name} ran`);
+    assert.equal(exports.malloc0_check(), 1, `heap consistent after ${name}`);
+  }
+  assert.ok(exports.prepare(100000), 'prepare(100,000 live blocks)');
+  assert.ok(exports.replace_random(PAIRS) >= PAIRS);
+  assert.ok(exports.frame_loop(500) > 0);
+  assert.equal(exports.malloc0_check(), 1);
+  assert.ok(growths > 0 && exports.memory.buffer.byteLength > INITIAL_MEMORY, 'memory grew, and the runtime was told');
+});
