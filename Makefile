@@ -63,7 +63,7 @@ VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
 
 .DEFAULT_GOAL := all
-.PHONY: all test demo examples serve size clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz seed-build bench size-costs
+.PHONY: all test demo examples serve size same-with-binaryen clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz seed-build bench size-costs
 
 # $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
 # says in one line what to install.  PACKAGES may be a shell variable.
@@ -197,7 +197,8 @@ browser-deps: | deps
 	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
 # The suite, then the tests of heap modules again over MALLOC0_CHECKS=0.
-HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs,$(TESTS))
+HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs \
+                tests/emscripten.test.mjs,$(TESTS))
 test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
   warnings seed-build native-test \
   | browser-deps
@@ -282,6 +283,17 @@ $(B)/size-opt/%.wasm: $(B)/size/%.wasm | binaryen-deps
 
 binaryen-deps:
 	@command -v wasm-opt >/dev/null || { $(call install,binaryen,wasm-opt (make size)); }
+
+# Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must
+# come out byte for byte the same.  On a fresh machine make test builds them
+# before it installs emscripten, which brings binaryen: CI runs this after.
+CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(BENCH_WASM)
+same-with-binaryen: $(CLANG_WASM) | binaryen-deps
+	@sha256sum $(CLANG_WASM) > $(B)/wasm.sums
+	@rm -f $(CLANG_WASM)
+	@$(MAKE) -s $(CLANG_WASM) >/dev/null
+	@sha256sum --quiet -c $(B)/wasm.sums
+	@echo "same-with-binaryen: $(words $(CLANG_WASM)) modules, byte for byte the same with $$(command -v wasm-opt) on PATH"
 
 # The original malloc0's six functions, for reference (measured by its authors).
 ORIGINAL_SEED := 356 / 312

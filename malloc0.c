@@ -37,6 +37,17 @@
  * free_pop_mark does the same and then takes the mark block away.  A mark
  * taken again at the same tail shares the block, which counts its takes.
  *
+ * Memory others grew.  The heap only uses pages its own memory.grow gave
+ * it.  Pages that the host or other code grew in between lie in the way of
+ * the tail, which passes them with a gap block (never free, never written
+ * inside); the heap's first page after them holds a record of the gap:
+ *
+ *   ... | used | gap block ..........................| used | ...
+ *        tail ^  heap's  | others' pages |  record  ^ next block
+ *
+ * Resets below a gap and pops find the gap ahead again through the mark's
+ * record, so that the tail passes it again, in O(1).
+ *
  * Holes (the default profile; MALLOC0_TINY=1 leaves them out).  A free block
  * below the tail is a hole.  Holes of at least MIN_HOLE bytes are kept in
  * segregated lists, one per size class, with a 64-bit mask of the classes
@@ -78,11 +89,11 @@
  * A reset retires many blocks at once: their headers stay above the new
  * tail, linked as a chain by their own sizes from stale_next.  Whenever the
  * tail moves up, it erases the headers (and footers) of that chain that it
- * passes.  Each is erased once, so malloc stays O(1) amortized.  A reset links its
- * retired run to the older chain with a skip tag (a plain size) at the old
- * tail; the first chain skips to NO_STALE, above any tail, where every chain
- * ends (on a 64-bit host, where that skip does not fit a tag, a zero tag
- * ends it).
+ * passes.  Each is erased once, so malloc stays O(1) amortized.  A reset
+ * links its retired run to the older chain with a skip tag (a plain size)
+ * at the old tail; the first chain skips to NO_STALE, above any tail, where
+ * every chain ends (on a 64-bit host, where that skip does not fit a tag, a
+ * zero tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
  */
 #include "malloc0.h"
 
@@ -430,7 +441,7 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 static uintptr_t memory_end(void) { return region_end; }
 
 /* A native region does not grow: it holds end and a tag beyond, or not. */
-static int memory_holds(uintptr_t end) { return end < region_end; }
+static int memory_holds(uintptr_t end) { return end <= region_end - TAG_BYTES; }
 static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
 static uintptr_t gap_in_way(uintptr_t size) { return (void)size, 0; }
 static void gap_passed_by(uintptr_t block, uintptr_t span) { (void)block, (void)span; }
@@ -628,7 +639,8 @@ static void hole_unlink(uintptr_t block)
     } else if (back & HEAD_LINK) {
         struct scope *scope;
         class = hole_class(block_size(block));
-        scope = (struct scope *)(head - class * sizeof(link_t) - __builtin_offsetof(struct scope, heads));
+        scope = (struct scope *)(head - class * sizeof(link_t) -
+                                 __builtin_offsetof(struct scope, heads));
         scope->classes &= ~((class_mask_t)1 << class);
     }
 }

@@ -21,12 +21,25 @@
  * is taken as the heap's: grow it after the first allocation.  An imported
  * memory must be zero above __heap_base, as a new WebAssembly.Memory is.
  *
+ * emscripten: build with -sMALLOC=none and add malloc0.c (emcc -fno-builtin
+ * -c malloc0.c).  There is then no sbrk: the heap is memory from
+ * __heap_base up, and after each memory.grow malloc0 calls
+ * emscripten_notify_memory_growth, so that the runtime's views of memory
+ * (HEAPU8, ...) are renewed.  At the module's maximum, and without
+ * -sALLOW_MEMORY_GROWTH, malloc returns NULL, never the runtime's abort.
+ *
  * memory64 (--target=wasm64): pointers and size_t are 64 bits, tags stay 32
  * bits, so a block holds less than 2 GiB: malloc(n) with n within 24 bytes
- * of 2 GiB or more returns NULL.  Others may grow at most 2 GiB between two of malloc0's
- * grows; beyond that, malloc0 stops growing (NULL).
+ * of 2 GiB or more returns NULL.  Others may grow at most 2 GiB between two
+ * of malloc0's grows; beyond that, malloc0 stops growing (NULL).
  *
  * Configuration (define with -D when compiling malloc0.c):
+ *   MALLOC0_CHECKS=0  leaves out the detection of invalid input (the rows
+ *                   marked "ignored" and "trap" in the table below), for
+ *                   programs that only free what they allocated and reset
+ *                   only to live marks.  Valid programs behave the same:
+ *                   OOM and overflow still give NULL, free stays O(1).
+ *                   Such invalid input is then undefined.  Default 1.
  *   MALLOC0_ALIGN   4, 8 or 16 (default 16, clang's alignof(max_align_t) on
  *                   wasm32).  Smaller alignments use less memory per block.
  *   MALLOC0_TINY=1  the tiny profile: freed memory is reused only when it
@@ -48,10 +61,12 @@
  * few to split off.  A mark costs one mark block until it is popped, which
  * holds its scope's free lists: 288 bytes in wasm32 (556 in wasm64, 560 at
  * MALLOC0_ALIGN 8 and 16); in the tiny profile 16 bytes (wasm64: 20, 24 at
- * MALLOC0_ALIGN 8, 32 at 16).  Pages others grew cost the heap a block of
- * up to a request's size below them and 16 bytes after them.
+ * MALLOC0_ALIGN 8, 32 at 16).  Pages others grew cost the heap up to one
+ * request's size below them (the block that did not fit there) and at most
+ * 32 bytes after them.
  *
- * Invalid input has defined behaviour and never corrupts the heap:
+ * Invalid input has defined behaviour and never corrupts the heap (with
+ * MALLOC0_CHECKS=0, the rows "ignored" and "trap" are undefined instead):
  *
  *   input                                         release      MALLOC0_DEBUG
  *   malloc(n) with n too large for a block:

@@ -1,6 +1,6 @@
 // make size-costs: what each guarantee costs in code bytes. Each row removes
 // one check from a scratch copy of malloc0.c and reports the bytes saved at
-// -Oz, for malloc+free alone and with the four mark functions. A patch that
+// -Oz, for malloc+free alone, the six seed functions, and with free_pop_mark. A patch that
 // no longer applies fails loudly: update it along with malloc0.c.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ const root = new URL('../', import.meta.url).pathname;
 const source = readFileSync(join(root, 'malloc0.c'), 'utf8');
 const scratch = mkdtempSync(join(tmpdir(), 'malloc0-cost-'));
 const CORE = ['malloc', 'free'];
-const MARKS = [...CORE, 'free_all', 'free_all_mark', 'free_get_mark', 'free_to_mark'];
+const SEED = [...CORE, 'free_all', 'free_all_mark', 'free_get_mark', 'free_to_mark'];
+const MARKS = [...SEED, 'free_pop_mark'];
 const cflags = (process.env.CFLAGS ?? '').split(' ').filter(Boolean);
 // The Makefile's clang and the PATH it runs with, which leaves wasm-opt out.
 const clang = process.env.WASM_CLANG ?? 'clang';
@@ -37,36 +38,43 @@ function without(patches) {
 
 const GUARANTEES = {
   'malloc returns NULL when memory.grow fails': [[
-    'return __builtin_wasm_memory_grow(0, needed) != GROW_FAILED;',
-    '__builtin_wasm_memory_grow(0, needed);\n    return 1;']],
-  'malloc returns NULL for sizes that would wrap around': [[
-    'if (n > NO_STALE - (TAGS_PER_BLOCK_BYTES + ALIGN) - heap_tail)\n        return 0;', '']],
+    'if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)\n        return 0;', '']],
+  'malloc returns NULL for sizes that would wrap around': [
+    ['if (n > MAX_BLOCK - (TAGS_PER_BLOCK_BYTES + ALIGN))\n        return 0;', ''],
+    ['        if (size > NO_STALE - block)\n            return 0;\n', '']],
+  'pages others grew are never used (gaps)': [
+    ['    if (gap && size + TAG_BYTES > gap->begin - heap_tail)\n        return gap_end(gap) - heap_tail;\n', ''],
+    ['    if (first != heap_pages)\n        gap_add(first << PAGE_SHIFT, heap_pages << PAGE_SHIFT);\n', '']],
+  'a hole that fits serves a request when memory has run out': [[
+    '    if (!block && !(block = block_append(size, 0)))\n        block = hole_search(size);',
+    '    if (!block)\n        block = block_append(size, 0);']],
   'free ignores pointers that are not blocks in use': [[
-    'if (block_in_use(block))\n        return block;\n    if (p)\n        reject_input();\n    return 0;',
-    'return p ? block : 0;']],
+    '    if (!MALLOC0_CHECKS)\n        return p ? block : 0;', '    return p ? block : 0;']],
   'a footer never reads as a header (MALLOC0_ALIGN 4)': [[
-    '#define FOOTER_KEY (~FLAG_BITS)', '#define FOOTER_KEY 0']],
+    '#define FOOTER_KEY (MALLOC0_CHECKS ? ~FLAG_BITS : 0)', '#define FOOTER_KEY 0']],
   'tags retired by resets are erased (headers and footers)': [
-    ['    stale_erase_below(end);\n', ''],
-    ['    if (stale_next != heap_tail)\n        *tag_at(heap_tail) = stale_link(stale_next, heap_tail);\n', '']],
-  'headers of blocks freed at the tail are erased': [[
-    '        *tag_at(block) = 0;\n        heap_tail = block;', '        heap_tail = block;']],
-  'free_to_mark ignores marks that are not live': [[
-    'if (!mark_is_live(address)) {\n        reject_input();\n        return;\n    }', '']],
-  'peak tail in the stats': [['    if (end > peak_tail)\n        peak_tail = end;\n', '']],
+    ['while (MALLOC0_CHECKS && stale_next < end) {', 'while (0 && stale_next < end) {'],
+    ['    if (MALLOC0_CHECKS) {\n        if (stale_next != heap_tail)', '    if (0) {\n        if (stale_next != heap_tail)']],
+  'tags of freed and merged blocks are erased': [[
+    '    if (MALLOC0_CHECKS)\n        *tag_at(address) = 0;', '    (void)address;']],
+  'marks that are not live are ignored': [[
+    '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
+  'peak tail (calloc zeroes only reused memory; stats)': [[
+    '        if (end > peak_tail)\n            peak_tail = end;\n', '']],
   'memory grows by an eighth, not by each need (speed)': [[
-    '    if (step > needed && __builtin_wasm_memory_grow(0, step) != GROW_FAILED)\n        return 1;\n', '']],
+    '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
+    '    first = memory_grow(needed);']],
 };
 
 for (const profile of Object.keys(PROFILES)) {
-  const core = codeBytes(source, CORE, profile);
-  const marks = codeBytes(source, MARKS, profile);
-  console.log(`${profile} profile, clang ${cflags.join(' ')}: malloc+free ${core}, with marks ${marks}\n`);
-  console.log('| guarantee | malloc+free | with marks |');
-  console.log('|---|---:|---:|');
+  const sets = [CORE, SEED, MARKS].map((exports) => [exports, codeBytes(source, exports, profile)]);
+  console.log(`${profile} profile, clang ${cflags.join(' ')}: ${sets.map(([, n]) => n).join(' / ')} bytes` +
+    ' (malloc+free / the seed six / with free_pop_mark)\n');
+  console.log('| guarantee | malloc+free | seed six | with free_pop_mark |');
+  console.log('|---|---:|---:|---:|');
   for (const [name, patches] of Object.entries(GUARANTEES)) {
     const text = without(patches);
-    console.log(`| ${name} | ${core - codeBytes(text, CORE, profile)} | ${marks - codeBytes(text, MARKS, profile)} |`);
+    console.log(`| ${name} | ${sets.map(([exports, n]) => n - codeBytes(text, exports, profile)).join(' | ')} |`);
   }
   console.log();
 }

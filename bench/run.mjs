@@ -84,7 +84,7 @@ for (const [workload, byAllocator] of Object.entries(results)) {
   const timed = Object.entries(byAllocator).filter(([a]) => a !== 'floor' && a !== 'bump');
   const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
   // Allocator cost: ns per pair less the floor's (the loop itself).
-  const floor = median(byAllocator.floor.map((x) => x.ns));
+  const floor = byAllocator.floor ? median(byAllocator.floor.map((x) => x.ns)) : NaN; // marks: none
   const costOf = (a) => (byAllocator[a] ? median(byAllocator[a].map((x) => x.ns)) - floor : NaN);
   for (const [allocator, runs] of Object.entries(byAllocator)) {
     const ns = median(runs.map((x) => x.ns));
