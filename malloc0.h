@@ -181,7 +181,9 @@ void MALLOC0_NAME(free_all_mark)(void);
  * the heap cannot grow for the mark block (free_to_mark(NULL) and
  * free_pop_mark(NULL) do nothing).  When the tail already is a mark (nothing
  * was allocated since it was taken or reset to), that mark is returned and
- * counts as taken once more: each take is ended by one free_pop_mark.
+ * counts as taken once more: each take is ended by one free_pop_mark.  A
+ * mark costs a mark block (see "Memory cost" above) until its last take is
+ * popped; at an empty heap the mark is the heap start, which needs none.
  *
  * A mark is used in one of two ways:
  *
