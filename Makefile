@@ -196,15 +196,6 @@ browser-deps: | deps
 	@command -v chromium >/dev/null || { $(call install,chromium,the browser tests); }
 	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
-# The suite, then the tests of heap modules again over MALLOC0_CHECKS=0.
-HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs \
-                tests/emscripten.test.mjs,$(TESTS))
-test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
-  warnings seed-build native-test \
-  | browser-deps
-	node --test tests/
-	MALLOC0_TEST_CHECKS=0 node --test $(HEAP_TESTS)
-
 $(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) \
 	  $(call exports,$(CORE_API) str_toggle) -o $@ malloc0.c $(DEMO)/str_toggle.c
@@ -284,17 +275,6 @@ $(B)/size-opt/%.wasm: $(B)/size/%.wasm | binaryen-deps
 binaryen-deps:
 	@command -v wasm-opt >/dev/null || { $(call install,binaryen,wasm-opt (make size)); }
 
-# Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must
-# come out byte for byte the same.  On a fresh machine make test builds them
-# before it installs emscripten, which brings binaryen: CI runs this after.
-CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(BENCH_WASM)
-same-with-binaryen: $(CLANG_WASM) | binaryen-deps
-	@sha256sum $(CLANG_WASM) > $(B)/wasm.sums
-	@rm -f $(CLANG_WASM)
-	@$(MAKE) -s $(CLANG_WASM) >/dev/null
-	@sha256sum --quiet -c $(B)/wasm.sums
-	@echo "same-with-binaryen: $(words $(CLANG_WASM)) modules, byte for byte the same with $$(command -v wasm-opt) on PATH"
-
 # The original malloc0's six functions, for reference (measured by its authors).
 ORIGINAL_SEED := 356 / 312
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
@@ -364,6 +344,27 @@ bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(BENCH_SIZE) | plot-deps
 size-costs: | deps
 	WASM_CLANG="$$(readlink -f "$$(command -v $(CC))")" WASM_PATH="$(TOOLS)" \
 	  CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs
+
+# Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must
+# come out byte for byte the same.  On a fresh machine make test builds them
+# before it installs emscripten, which brings binaryen: CI runs this after.
+CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(BENCH_WASM)
+same-with-binaryen: $(CLANG_WASM) | binaryen-deps
+	@sha256sum $(CLANG_WASM) > $(B)/wasm.sums
+	@rm -f $(CLANG_WASM)
+	@$(MAKE) -s $(CLANG_WASM) >/dev/null
+	@sha256sum --quiet -c $(B)/wasm.sums
+	@echo "same-with-binaryen: $(words $(CLANG_WASM)) modules, byte for byte the same with $$(command -v wasm-opt) on PATH"
+
+# The suite, then the tests of heap modules again over MALLOC0_CHECKS=0.
+# (Here, below every variable its prerequisites name.)
+HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs \
+                tests/emscripten.test.mjs,$(TESTS))
+test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
+  warnings seed-build native-test \
+  | browser-deps
+	node --test tests/
+	MALLOC0_TEST_CHECKS=0 node --test $(HEAP_TESTS)
 
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.
