@@ -32,8 +32,9 @@ B         := build
 # finds binaryen's wasm-opt on PATH or beside itself, which changes code
 # sizes and drops the name section.  So wasm builds run clang by its real
 # path (/usr/bin holds wasm-opt, llvm's own directory does not) with a PATH
-# of its own, $(TOOLS), that holds only wasm-ld (and its versioned names): every module is the same
-# with or without binaryen.  deps checks that clang plans no wasm-opt run.
+# of its own, $(TOOLS), that holds only wasm-ld (and its versioned names):
+# every module is the same with or without binaryen.  deps checks that clang
+# plans no wasm-opt run.
 TOOLS     := $(abspath $(B))/tools
 WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC)))
 TESTS     := $(wildcard tests/*.test.mjs)
@@ -87,19 +88,13 @@ deps:
 # $(call name-part,N): the Nth dash-separated part of the target's file name,
 # without its extension: build/test/PROFILE-aALIGN-VARIANT.wasm and the like.
 name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
-$(B)/test/%.wasm: $(LIB) tests/exports.c | deps
+# What each test module folder adds: the target, and the checks setting.
+TEST_DIR_test          := $(WASM)
+TEST_DIR_test-nochecks := $(WASM) -DMALLOC0_CHECKS=0
+TEST_DIR_test64        := $(WASM64)
+$(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
-	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
-	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
-$(B)/test-nochecks/%.wasm: $(LIB) tests/exports.c | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) -DMALLOC0_CHECKS=0 \
-	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
-	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
-$(B)/test64/%.wasm: $(LIB) tests/exports.c | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM64) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
+	$(WASM_CC) $(TEST_DIR_$(notdir $(@D))) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
@@ -206,8 +201,8 @@ demo: $(DEMO)/str_toggle.wasm
 # examples/emscripten: scenes.c over emscripten's dlmalloc, over emmalloc, and
 # with malloc0 (-sMALLOC=none), default and tiny profiles, all at -Oz with
 # LTO; two more malloc0 builds, with a 32 MiB maximum and with memory that
-# does not grow, whose main() the tests leave out (it allocates 64 MiB).  Debian's emscripten:
-# its JS optimizer needs Debian's acorn on NODE_PATH.
+# does not grow, whose main() the tests leave out (it allocates 64 MiB).
+# Debian's emscripten: its JS optimizer needs Debian's acorn on NODE_PATH.
 EMCC       = NODE_PATH=/usr/share/nodejs emcc
 EM_OPT    := -Oz -flto
 EM_FLAGS  := $(EM_OPT) $(WARN) -sALLOW_MEMORY_GROWTH=1 -sMODULARIZE=1 -sEXPORT_NAME=createScenes \
