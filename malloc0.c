@@ -582,9 +582,8 @@ struct scope {
 };
 
 static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
-/* The scope that blocks are allocated in, and its floor. */
+/* The scope that blocks are allocated in. */
 static struct scope *scope_now = &base_scope;
-static uintptr_t scope_floor = INITIAL_HEAP_START;
 static class_mask_t hole_classes;
 
 /* Where the mask of scope's classes is kept now. */
@@ -659,7 +658,7 @@ static struct scope *scope_holding(uintptr_t block)
 static void hole_add(uintptr_t block)
 {
     if (hole_listed(block_size(block)))
-        hole_link(block, block < scope_floor ? scope_holding(block) : scope_now);
+        hole_link(block, scope_holding(block));
 }
 
 static void hole_remove(uintptr_t block)
@@ -724,7 +723,6 @@ static void scope_enter(struct scope *scope)
     scope_now->classes = hole_classes;
     hole_classes = scope->classes;
     scope_now = scope;
-    scope_floor = scope->floor;
 }
 
 /* A scope whose holes were all released: empty lists, made current. */
@@ -782,7 +780,7 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
     struct scope *scope = scope_now;
     uintptr_t ceiling = heap_tail;
     unsigned class;
-    if (scope_floor != scope_now->floor || base_scope.floor != HEAP_START)
+    if (base_scope.floor != HEAP_START)
         return 0;
     for (;;) {
         uintptr_t floor = scope->floor;
