@@ -202,8 +202,11 @@ demo: $(DEMO)/str_toggle.wasm
 # with malloc0 (-sMALLOC=none), default and tiny profiles, all at -Oz with
 # LTO; two more malloc0 builds, with a 32 MiB maximum and with memory that
 # does not grow, whose main() the tests leave out (it allocates 64 MiB).
-# Debian's emscripten: its JS optimizer needs Debian's acorn on NODE_PATH.
-EMCC       = NODE_PATH=/usr/share/nodejs emcc
+# Debian's emscripten: its JS optimizer needs Debian's acorn on NODE_PATH,
+# and emcc runs binaryen's wasm-opt (a dependency of the package, in
+# /usr/bin) from PATH, so that goes on the end of PATH.  Only emcc's own
+# builds use it; clang's never do (see TOOLS).
+EMCC       = NODE_PATH=/usr/share/nodejs PATH="$$PATH:/usr/bin" emcc
 EM_OPT    := -Oz -flto
 EM_FLAGS  := $(EM_OPT) $(WARN) -sALLOW_MEMORY_GROWTH=1 -sMODULARIZE=1 -sEXPORT_NAME=createScenes \
              -sENVIRONMENT=web,node -sEXPORTED_RUNTIME_METHODS=HEAPU8
