@@ -1,23 +1,28 @@
 /*
  * malloc0 — a boundary-tagged bump allocator for WebAssembly.
  *
- * A block is a payload framed by two 4-byte tags that both hold the block's
- * size.  The size is a multiple of MALLOC0_ALIGN (at least 4), so the two
- * low bits of a tag are free for flags:
+ * Every block starts with a 4-byte header that holds its size and flags.
+ * Sizes are multiples of the grain (MALLOC0_ALIGN, at least 8), so the three
+ * low bits of a tag are free for flags.  A free block also ends with a copy
+ * of its header (the footer), so that the block after it finds its start:
  *
- *        block start                                  block start + size
- *        |                                                           |
- *        v                                                           v
- *        +--------+--------------------------------------+--------+
- *        | header |  payload (aligned to MALLOC0_ALIGN)  | footer |
- *        +--------+--------------------------------------+--------+
- *          size|flags                         header ^ FOOTER_KEY
+ *   in use:  +--------+---------------------------------------------+
+ *            | header |  payload (aligned to MALLOC0_ALIGN)         |
+ *            +--------+---------------------------------------------+
+ *   free:    +--------+------------------------------------+--------+
+ *            | header |  links (listed holes)              | footer |
+ *            +--------+------------------------------------+--------+
+ *            ^ block start                                  block end ^
  *
- *        flags: FREE_BIT  the block is free
- *               MARK_BIT  the block is a mark: its payload is the mark's
- *                         record (struct scope), never handed out
- *        a zero tag reads as "in use, size 0": what lies before the heap
- *        and what the allocator erased
+ *   tag = (size ^ TAG_KEY) | flags
+ *        FREE_BIT   the block is free
+ *        MARK_BIT   the block is a mark: its payload is the mark's record
+ *                   (struct scope), never handed out; or a gap block
+ *        PREV_FREE  the block before this one is free: its footer is the
+ *                   word before this header
+ *
+ * TAG_KEY scrambles sizes in tags, so that the small numbers, zeros and
+ * repeated bytes that programs store do not read as headers.
  *
  * The heap is a run of blocks from heap_start to the tail, in linear memory
  * from __heap_base to memory.size * 64 KiB (natively, in the region given to
@@ -29,13 +34,15 @@
  *                                  ^ free_get_mark() == tail after a mark
  *
  * malloc bumps the tail.  free marks a block free and merges it with free
- * neighbours, which it finds in O(1) through the header after it and the
- * footer before it; a free block that reaches the tail moves the tail back.
- * free_all and free_to_mark move the tail back to a mark in one step.  A
- * mark is the end of a mark block: since a mark block is never free, no
- * merge can straddle a mark, so the tail can always be set back to one.
- * free_pop_mark does the same and then takes the mark block away.  A mark
- * taken again at the same tail shares the block, which counts its takes.
+ * neighbours, which it finds in O(1): the header after it, and the footer
+ * before it if its own header says the block before is free; a free block
+ * that reaches the tail moves the tail back.  No two free blocks are
+ * neighbours, and the last block is never free.  free_all and free_to_mark
+ * move the tail back to a mark in one step.  A mark is the end of a mark
+ * block: since a mark block is never free, no merge can straddle a mark, so
+ * the tail can always be set back to one.  free_pop_mark does the same and
+ * then takes the mark block away.  A mark taken again at the same tail
+ * shares the block, which counts its takes.
  *
  * Memory others grew.  The heap only uses pages its own memory.grow gave
  * it.  Pages that the host or other code grew in between lie in the way of
@@ -76,24 +83,24 @@
  * record whose list it empties through the head it reaches: a back link to
  * a head carries HEAD_LINK.
  *
- * Retired tags.  free and free_to_mark accept only in-use and mark tags, so
- * such a tag that leaves the layout must leave memory, footers as well as
- * headers: else program data that happens to spell an old header, where
- * one was, would pass with the old footer.  A block freed next to a free
- * one erases its header as they merge, a block freed at the tail erases its
- * header as the tail moves back over it (the tail may move back further,
- * and a later block cover it), and a freed block erases its footer unless
- * it rewrites it; realloc erases the footer it grows over.  Free tags may
- * linger, as nothing accepts them.
+ * Retired tags.  free accepts a header in use, with no flag but maybe
+ * PREV_FREE, whose block fits below the tail and ends at the tail or at a
+ * header that says the block before it is in use; free_to_mark accepts a
+ * mark header whose record names the mark.  So a header in use or of a
+ * mark that leaves the layout must leave memory: else an old pointer would
+ * pass.  A block freed next to a free one erases its header as they merge,
+ * and a block freed at the tail erases its header as the tail moves back
+ * over it (the tail may move back further, and a later block cover it).
+ * Free tags may linger, as nothing accepts them.
  *
  * A reset retires many blocks at once: their headers stay above the new
  * tail, linked as a chain by their own sizes from stale_next.  Whenever the
- * tail moves up, it erases the headers (and footers) of that chain that it
- * passes.  Each is erased once, so malloc stays O(1) amortized.  A reset
- * links its retired run to the older chain with a skip tag (a plain size)
- * at the old tail; the first chain skips to NO_STALE, above any tail, where
- * every chain ends (on a 64-bit host, where that skip does not fit a tag, a
- * zero tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
+ * tail moves up, it erases the headers of that chain that it passes.  Each
+ * is erased once, so malloc stays O(1) amortized.  A reset links its
+ * retired run to the older chain with a skip tag (a plain size) at the old
+ * tail; the first chain skips to NO_STALE, above any tail, where every
+ * chain ends (on a 64-bit host, where that skip does not fit a tag, a zero
+ * tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
  */
 #include "malloc0.h"
 
@@ -146,24 +153,30 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 
 #define ALIGN ((uintptr_t)MALLOC0_ALIGN)
 #define TAG_BYTES ((uintptr_t)sizeof(tag_t))
-#define TAGS_PER_BLOCK_BYTES (2 * TAG_BYTES)
 #define FREE_BIT ((tag_t)1)
 #define MARK_BIT ((tag_t)2)
-#define FLAG_BITS (FREE_BIT | MARK_BIT)
-/* The smallest block: two tags, rounded up to the alignment. */
-#define MIN_BLOCK (ALIGN > TAGS_PER_BLOCK_BYTES ? ALIGN : TAGS_PER_BLOCK_BYTES)
+#define PREV_FREE ((tag_t)4)
+#define FLAG_BITS (FREE_BIT | MARK_BIT | PREV_FREE)
+/* Block sizes are multiples of the grain: the alignment, but at least 8 so
+ * that three flag bits fit below the size (MALLOC0_ALIGN 4 rounds sizes to
+ * 8, no more than two 4-byte tags on each block would cost). */
+#define GRAIN (ALIGN > FLAG_BITS ? ALIGN : FLAG_BITS + 1)
+/* The smallest block, one grain: room for a free block's two tags. */
+#define MIN_BLOCK GRAIN
 /*
- * A footer is its header with the size bits inverted.  At MALLOC0_ALIGN 4 a
- * footer and the next header share an alignment, so a footer read as a
- * header must be impossible: inverted, a size reads as more than the heap
- * holds.  The flags keep their place in both tags.
+ * Sizes in tags are XORed with TAG_KEY: zeros, small numbers, small
+ * negative numbers and repeated bytes, which programs store often, read as
+ * no block that fits in the heap, so an interior pointer almost never sits
+ * after a word that passes for a header (a zero tag reads as a size that
+ * is no multiple of 16, or of more than 2 GiB).  The flags keep their place.
  */
-#define FOOTER_KEY (MALLOC0_CHECKS ? ~FLAG_BITS : 0)
+#define TAG_KEY (MALLOC0_CHECKS ? (tag_t)0x9e3779b8 : 0)
 #define PAGE_SHIFT 16
 /* Memory grows by at least 1 / 2^GROW_SHIFT of the heap's size. */
 #define GROW_SHIFT 3
-/* Where the chain of retired headers ends: above any tail. */
-#define NO_STALE (~(uintptr_t)FLAG_BITS)
+/* Where the chain of retired headers ends: above any tail, and an address
+ * where a block could start, so that a skip tag reaches it. */
+#define NO_STALE (~(uintptr_t)(TAG_BYTES - 1))
 /*
  * The largest block.  In wasm32 a tag holds any size memory can.  A 64-bit
  * build keeps 32-bit tags and takes blocks below 2 GiB, so that a gap block
@@ -182,23 +195,23 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 
 _Static_assert(MALLOC0_ALIGN == 4 || MALLOC0_ALIGN == 8 || MALLOC0_ALIGN == 16,
                "MALLOC0_ALIGN must be 4, 8 or 16");
-_Static_assert(ALIGN > FLAG_BITS, "flags live in the low bits of sizes");
-_Static_assert(MIN_BLOCK % ALIGN == 0, "blocks keep payloads aligned");
+_Static_assert(GRAIN > FLAG_BITS && GRAIN % ALIGN == 0, "flags live in the low bits of sizes");
+_Static_assert(!(TAG_KEY & FLAG_BITS), "the key leaves the flags alone");
 
-/* A mark block: tags around its mark's record (struct scope, below). */
-#define MARK_BLOCK ((TAGS_PER_BLOCK_BYTES + sizeof(struct scope) + ALIGN - 1) & ~(ALIGN - 1))
-#define MARK_TAG ((tag_t)MARK_BLOCK | MARK_BIT)
+/* A mark block: a header and its mark's record (struct scope, below). */
+#define MARK_BLOCK ((TAG_BYTES + sizeof(struct scope) + GRAIN - 1) & ~(GRAIN - 1))
 
 /*
  * The heap starts 16-aligned: at __heap_base in wasm (wasm-ld aligns it),
  * in a region given to malloc0_init natively.  The first header sits
- * HEAP_LEAD bytes above that, so that payloads are aligned and a zero word
- * (the lead) reads as an in-use footer before the first block: nothing
- * merges below the heap.
+ * HEAP_LEAD bytes above that, so that payloads are aligned and every block
+ * starts 4 bytes past a multiple of 8, as NO_STALE does.  The first block's
+ * header never says PREV_FREE: nothing below the heap is read.
  */
 #define HEAP_ALIGN 16
-#define HEAP_LEAD (MIN_BLOCK - TAG_BYTES)
+#define HEAP_LEAD (GRAIN - TAG_BYTES)
 
+_Static_assert(NO_STALE % (FLAG_BITS + 1) == HEAP_LEAD % (FLAG_BITS + 1), "the chain's end is on the grid");
 _Static_assert(HEAP_ALIGN % MALLOC0_ALIGN == 0, "the heap start keeps payloads aligned");
 
 #ifdef __wasm__
@@ -230,42 +243,68 @@ static uintptr_t stale_next = NO_STALE;
 
 static tag_t *tag_at(uintptr_t address) { return (tag_t *)address; }
 
-/* A tag leaves the layout: erased, so that no check takes it for a block. */
+/* A tag that leaves the layout is erased: FREE_BIT and MARK_BIT together,
+ * which no block has, so that no check takes it for a block. */
 static void tag_erase(uintptr_t address)
 {
     if (MALLOC0_CHECKS)
-        *tag_at(address) = 0;
+        *tag_at(address) = FREE_BIT | MARK_BIT;
 }
 
-static uintptr_t tag_size(tag_t tag) { return tag & ~FLAG_BITS; }
+static tag_t tag_make(uintptr_t size, tag_t flags) { return ((tag_t)size ^ TAG_KEY) | flags; }
+static uintptr_t tag_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
 
-static tag_t *footer_of(uintptr_t block, tag_t header)
+static uintptr_t block_size(uintptr_t block) { return tag_size(*tag_at(block)); }
+
+static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
 {
-    return tag_at(block + tag_size(header) - TAG_BYTES);
+    *tag_at(block) = tag_make(size, flags);
 }
 
-static void block_set(uintptr_t block, tag_t tag)
+/* A block in use takes size bytes, with the flags it had. */
+static void header_resize(uintptr_t block, uintptr_t size)
 {
+    header_set(block, size, *tag_at(block) & FLAG_BITS);
+}
+
+/* A free block: its header, and the same tag as its footer. */
+static void free_block_set(uintptr_t block, uintptr_t size)
+{
+    tag_t tag = tag_make(size, FREE_BIT);
     *tag_at(block) = tag;
-    *footer_of(block, tag) = tag ^ FOOTER_KEY;
+    *tag_at(block + size - TAG_BYTES) = tag;
 }
 
-static tag_t block_size(uintptr_t block) { return tag_size(*tag_at(block)); }
+/* Tells the block at block whether the block before it is free. */
+static void prev_free_set(uintptr_t block) { *tag_at(block) |= PREV_FREE; }
+static void prev_free_clear(uintptr_t block) { *tag_at(block) &= ~PREV_FREE; }
 
 /* Is this an address where a payload could start? */
 static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
 
-/* Is block the start of a block in use now?  Nothing is read before the
- * address is known to lie inside the heap. */
+/* Could a block of size bytes start at block (below the tail)? */
+static int block_fits(uintptr_t block, uintptr_t size)
+{
+    return size >= MIN_BLOCK && !(size & (GRAIN - 1)) && size <= heap_tail - block;
+}
+
+/* Is block the start of a block in use now: a header in use that fits,
+ * followed by the tail or by a header that fits and says the block before
+ * it is in use?  Nothing is read before the address is known to lie inside
+ * the heap. */
 static int block_in_use(uintptr_t block)
 {
-    tag_t header;
+    tag_t header, next;
     if (block - HEAP_START >= heap_tail - HEAP_START || !payload_aligned(block + TAG_BYTES))
         return 0;
     header = *tag_at(block);
-    if ((header & FLAG_BITS) || header < MIN_BLOCK || header > heap_tail - block)
+    if ((header & (FREE_BIT | MARK_BIT)) || !block_fits(block, tag_size(header)))
         return 0;
-    return *footer_of(block, header) == (header ^ FOOTER_KEY);
+    block += tag_size(header);
+    if (block == heap_tail)
+        return 1;
+    next = *tag_at(block);
+    return !(next & PREV_FREE) && block_fits(block, tag_size(next));
 }
 
 /* ---------------------------------------------------------------------------
@@ -278,23 +317,19 @@ static int block_in_use(uintptr_t block)
  * 64-bit host it does not fit, and a zero tag ends the chain instead.
  */
 #if __UINTPTR_MAX__ > __UINT32_MAX__
-static tag_t stale_link(uintptr_t next, uintptr_t at) { return next == NO_STALE ? 0 : (tag_t)(next - at); }
+static tag_t stale_link(uintptr_t next, uintptr_t at) { return next == NO_STALE ? 0 : tag_make(next - at, 0); }
 static uintptr_t stale_step(uintptr_t at, tag_t tag) { return tag ? at + tag_size(tag) : NO_STALE; }
 #else
-static tag_t stale_link(uintptr_t next, uintptr_t at) { return (tag_t)(next - at); }
+static tag_t stale_link(uintptr_t next, uintptr_t at) { return tag_make(next - at, 0); }
 static uintptr_t stale_step(uintptr_t at, tag_t tag) { return at + tag_size(tag); }
 #endif
 
-/* Erases the retired blocks' tags below end, following their chain.  A
- * link is not a block: its "footer" word does not match, and stays. */
+/* Erases the retired blocks' headers below end, following their chain. */
 static void stale_erase_below(uintptr_t end)
 {
     while (MALLOC0_CHECKS && stale_next < end) {
-        tag_t tag = *tag_at(stale_next);
-        uintptr_t next = stale_step(stale_next, tag);
-        *tag_at(stale_next) = 0;
-        if (next <= peak_tail && *tag_at(next - TAG_BYTES) == (tag ^ FOOTER_KEY))
-            *tag_at(next - TAG_BYTES) = 0;
+        uintptr_t next = stale_step(stale_next, *tag_at(stale_next));
+        tag_erase(stale_next);
         stale_next = next;
     }
 }
@@ -323,11 +358,10 @@ struct gap {
 static struct gap first_gap;
 static struct gap *gap_passed = &first_gap, *gap_last = &first_gap;
 
-/* The end of a gap's block: the first block boundary that leaves room for
- * the block's footer after the record. */
+/* The end of a gap's block: the first block start after the record. */
 static uintptr_t gap_end(struct gap *gap)
 {
-    return (((uintptr_t)gap + sizeof *gap + 2 * TAG_BYTES + ALIGN - 1) & ~(ALIGN - 1)) - TAG_BYTES;
+    return (((uintptr_t)gap + sizeof *gap + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1)) - TAG_BYTES;
 }
 
 /* Records the memory from begin to at as a gap, whose record starts the
@@ -415,7 +449,7 @@ static uintptr_t gap_in_way(uintptr_t size)
 /* The gap ahead now lies below the tail, under its gap block. */
 static void gap_passed_by(uintptr_t block, uintptr_t span)
 {
-    block_set(block, (tag_t)span | MARK_BIT);
+    header_set(block, span, MARK_BIT);
     gap_passed = (struct gap *)gap_passed->next;
 }
 
@@ -496,9 +530,9 @@ static void tail_reset(uintptr_t mark)
  * any request it fits, at any address. */
 static tag_t block_size_for(uintptr_t n)
 {
-    if (n > MAX_BLOCK - (TAGS_PER_BLOCK_BYTES + ALIGN))
+    if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))
         return 0;
-    return (n + TAGS_PER_BLOCK_BYTES + ALIGN - 1) & ~(ALIGN - 1);
+    return (n + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1);
 }
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
@@ -507,7 +541,7 @@ static uintptr_t block_append(tag_t size, tag_t flags)
 {
     uintptr_t block = tail_take(size);
     if (block)
-        block_set(block, size | flags);
+        header_set(block, size, flags);
     return block;
 }
 
@@ -517,27 +551,32 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
  * Holes
  */
 
+struct scope;
+static struct scope *scope_of_mark(uintptr_t mark);
+static int mark_block_ends_at(uintptr_t mark);
+
 #if MALLOC0_TINY
 
-/* A mark's record, the payload of its mark block. */
+/* A mark's record, the payload of its mark block; base_scope for the heap
+ * below the first mark. */
 struct scope {
     tag_t takes;  /* free_get_mark calls on this mark, less pops */
+    link_t floor; /* where the scope starts: its mark */
+    link_t outer; /* the record of the scope around this one */
     link_t gaps;  /* the last gap passed below the mark */
 };
 
-static struct scope base_scope = {.gaps = FIRST_GAP};
+static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
+/* The innermost scope: the last mark's. */
+static struct scope *scope_now = &base_scope;
 
 static int hole_listed(tag_t size) { return (void)size, 0; }
 static uintptr_t hole_take(tag_t size) { return (void)size, 0; }
 static uintptr_t hole_search(tag_t size) { return (void)size, 0; }
 static void hole_add(uintptr_t block) { (void)block; }
 static void hole_remove(uintptr_t block) { (void)block; }
-static void scope_begin(struct scope *scope, uintptr_t floor) { (void)scope, (void)floor; }
-#ifndef __wasm__
-static void scopes_start(uintptr_t floor) { (void)floor; }
-#endif
-static void scope_empty(struct scope *scope) { (void)scope; }
-static void scope_end(struct scope *scope) { (void)scope; }
+static void scope_enter(struct scope *scope) { scope_now = scope; }
+static void scope_empty(struct scope *scope) { scope_enter(scope); }
 static int holes_consistent(uintptr_t listed, uintptr_t marks)
 {
     return (void)marks, listed == 0;
@@ -552,7 +591,7 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 /* A listed hole holds two links in its payload: the next hole in its class,
  * and the address of the link that points to it (a head or a next link).
  * In wasm32 that is 16 bytes; with 8-byte links, 24 and up. */
-#define MIN_HOLE ((TAGS_PER_BLOCK_BYTES + 2 * sizeof(link_t) + ALIGN - 1) & ~(ALIGN - 1))
+#define MIN_HOLE ((2 * TAG_BYTES + 2 * sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
 #define CLASS_COUNT 64
 #define CLASS_SPLIT_LOG2 2
 #define SMALLEST_CLASS_LOG2 4
@@ -562,7 +601,7 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 #define HEAD_LINK ((link_t)1)
 
 _Static_assert(MIN_HOLE >= 1 << SMALLEST_CLASS_LOG2, "no hole is below class 0");
-_Static_assert(MIN_HOLE % ALIGN == 0, "holes are blocks");
+_Static_assert(MIN_HOLE % GRAIN == 0, "holes are blocks");
 _Static_assert(CLASS_COUNT == 8 * sizeof(class_mask_t), "one mask bit per class");
 _Static_assert(HEAD_LINK < sizeof(tag_t), "links leave the head bit free");
 
@@ -670,19 +709,21 @@ static void hole_remove(uintptr_t block)
 static unsigned hole_class_for(tag_t size) { return hole_class(size < MIN_HOLE ? MIN_HOLE : size); }
 
 /* Unlinks a hole that fits size bytes, splits it to that size and tags it
- * in use; returns it. */
+ * in use; returns it.  The rest stays free before the next block, or joins
+ * the block, and then the next block's header learns it. */
 static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
-    tag_t rest;
+    uintptr_t rest;
     hole_unlink(block);
     rest = block_size(block) - size;
     if (rest >= MIN_BLOCK) {
-        block_set(block + size, rest | FREE_BIT);
+        free_block_set(block + size, rest);
         hole_add(block + size);
     } else {
         size += rest;
+        prev_free_clear(block + size);
     }
-    block_set(block, size);
+    header_set(block, size, 0);
     return block;
 }
 
@@ -732,27 +773,6 @@ static void scope_empty(struct scope *scope)
     hole_classes = 0;
 }
 
-/* A new scope inside the current one, from floor up. */
-static void scope_begin(struct scope *scope, uintptr_t floor)
-{
-    scope->floor = floor;
-    scope->outer = (uintptr_t)scope_now;
-    scope_empty(scope);
-}
-
-#ifndef __wasm__
-/* A new heap: only base_scope, empty, from floor up. */
-static void scopes_start(uintptr_t floor)
-{
-    scope_now = &base_scope;
-    base_scope.floor = floor;
-    scope_empty(&base_scope);
-}
-#endif
-
-/* The scope ends: the one around it is current again, holes and all. */
-static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
-
 /* Does one scope's list of class hold only free holes of that class that lie
  * between floor and ceiling, linked both ways?  Counts them down in listed. */
 static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t floor,
@@ -784,8 +804,7 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
         return 0;
     for (;;) {
         uintptr_t floor = scope->floor;
-        if (scope != &base_scope && (floor - MARK_BLOCK + TAG_BYTES != (uintptr_t)scope ||
-                                     *tag_at(floor - MARK_BLOCK) != MARK_TAG))
+        if (scope != &base_scope && (scope != scope_of_mark(floor) || !mark_block_ends_at(floor)))
             return 0;
         for (class = 0; class < CLASS_COUNT; class++)
             if (!hole_list_consistent(scope, class, floor, ceiling, &listed))
@@ -802,20 +821,40 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
 
 #endif
 
+/* A new scope inside the current one, from floor up. */
+static void scope_begin(struct scope *scope, uintptr_t floor)
+{
+    scope->floor = floor;
+    scope->outer = (uintptr_t)scope_now;
+    scope_empty(scope);
+}
+
+#ifndef __wasm__
+/* A new heap: only base_scope, empty, from floor up. */
+static void scopes_start(uintptr_t floor)
+{
+    scope_now = &base_scope;
+    base_scope.floor = floor;
+    scope_empty(&base_scope);
+}
+#endif
+
+/* The scope ends: the one around it is current again, holes and all. */
+static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
+
 /* ---------------------------------------------------------------------------
  * Blocks in use
  */
 
-/* Frees a block in use: merges it with its free neighbours, then gives it
- * back to the tail or keeps it as a hole. */
+/* Frees a block in use (or a mark block): merges it with its free
+ * neighbours, then gives it back to the tail or keeps it as a hole. */
 static HOT void block_release(uintptr_t block)
 {
-    uintptr_t end = block + *tag_at(block);
-    tag_t neighbour = *tag_at(block - TAG_BYTES) ^ FOOTER_KEY;
-    tag_erase(end - TAG_BYTES); /* rewritten below, unless it leaves the layout */
-    if (neighbour & FREE_BIT) {
+    tag_t header = *tag_at(block), next;
+    uintptr_t end = block + tag_size(header);
+    if (header & PREV_FREE) {
         tag_erase(block);
-        block -= tag_size(neighbour);
+        block -= tag_size(*tag_at(block - TAG_BYTES));
         hole_remove(block);
     }
     if (end == heap_tail) {
@@ -823,11 +862,14 @@ static HOT void block_release(uintptr_t block)
         heap_tail = block;
         return;
     }
-    if (*tag_at(end) & FREE_BIT) {
+    next = *tag_at(end);
+    if (next & FREE_BIT) {
         hole_remove(end);
-        end += block_size(end);
+        end += tag_size(next);
+    } else {
+        prev_free_set(end);
     }
-    block_set(block, (tag_t)(end - block) | FREE_BIT);
+    free_block_set(block, end - block);
     hole_add(block);
 }
 
@@ -835,11 +877,11 @@ static HOT void block_release(uintptr_t block)
  * block of its own. */
 static void block_trim(uintptr_t block, tag_t size)
 {
-    tag_t rest = block_size(block) - size;
+    uintptr_t rest = block_size(block) - size;
     if (rest < MIN_BLOCK)
         return;
-    block_set(block, size);
-    block_set(block + size, rest);
+    header_resize(block, size);
+    header_set(block + size, rest, 0);
     block_release(block + size);
 }
 
@@ -850,22 +892,22 @@ static int block_grow(uintptr_t block, tag_t size)
     uintptr_t end = block + block_size(block);
     tag_t next;
     if (end == heap_tail) {
-        uintptr_t more = size - block_size(block), taken = tail_take(more);
+        uintptr_t taken = tail_take(size - block_size(block));
         if (taken != end) {
             if (taken) /* past a gap: not in place after all */
                 heap_tail = taken;
             return 0;
         }
-        tag_erase(end - TAG_BYTES); /* the old footer, now inside the block */
-        block_set(block, size);
+        header_resize(block, size);
         return 1;
     }
     next = *tag_at(end);
     if (!(next & FREE_BIT) || block_size(block) + tag_size(next) < size)
         return 0;
-    tag_erase(end - TAG_BYTES);
     hole_remove(end);
-    block_set(block, block_size(block) + tag_size(next));
+    end += tag_size(next);
+    prev_free_clear(end);
+    header_resize(block, end - block);
     block_trim(block, size);
     return 1;
 }
@@ -960,14 +1002,14 @@ static int product_overflows(size_t count, size_t each, size_t *n)
 
 /*
  * Memory above the highest tail so far is zero as memory.grow (or the host)
- * made it.  The one word a reset may write there is a link of the retired
- * chain, which the tail erases as it passes, before any block covers it.
+ * made it, but for one word at that tail: a reset may write a link of the
+ * retired chain there, which the tail erases (not to zero) as it passes.
  * Resets and marks only move the tail down, so the bound holds after them.
  */
 void *MALLOC0_NAME(calloc)(size_t count, size_t each)
 {
     size_t n;
-    uintptr_t fresh = peak_tail, payload, end;
+    uintptr_t fresh = peak_tail + TAG_BYTES, payload, end;
     tag_t size;
     if (product_overflows(count, each, &n) || !(size = block_size_for(n)))
         return 0;
@@ -995,7 +1037,7 @@ void *MALLOC0_NAME(realloc)(void *p, size_t n)
         return p;
     if (!(moved = block_alloc(size)))
         return 0;
-    words_copy(moved + TAG_BYTES, (uintptr_t)p, have - TAGS_PER_BLOCK_BYTES);
+    words_copy(moved + TAG_BYTES, (uintptr_t)p, have - TAG_BYTES);
     block_release(block);
     return payload_of(moved);
 }
@@ -1018,8 +1060,8 @@ static void *aligned_block(size_t align, size_t n)
     if (lead && lead < MIN_BLOCK)
         lead += align;
     if (lead) {
-        block_set(block + lead, block_size(block) - lead);
-        block_set(block, lead);
+        header_set(block + lead, block_size(block) - lead, 0);
+        header_set(block, lead, 0);
         block_release(block);
         block += lead;
     }
@@ -1053,13 +1095,20 @@ int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n)
 size_t MALLOC0_NAME(malloc_usable_size)(void *p)
 {
     uintptr_t block = block_of(p);
-    return block ? block_size(block) - TAGS_PER_BLOCK_BYTES : 0;
+    return block ? block_size(block) - TAG_BYTES : 0;
 }
 
 /* The record of the mark that ends at mark; the heap start has base_scope. */
 static struct scope *scope_of_mark(uintptr_t mark)
 {
     return mark == HEAP_START ? &base_scope : (struct scope *)(mark - MARK_BLOCK + TAG_BYTES);
+}
+
+/* Is the block that ends at mark a mark block whose record names it? */
+static int mark_block_ends_at(uintptr_t mark)
+{
+    return (*tag_at(mark - MARK_BLOCK) & ~PREV_FREE) == tag_make(MARK_BLOCK, MARK_BIT) &&
+           scope_of_mark(mark)->floor == mark;
 }
 
 /* Moves the tail down to mark, retiring every block above it, and makes
@@ -1076,16 +1125,15 @@ static struct scope *reset_to(uintptr_t mark)
 
 void MALLOC0_NAME(free_all)(void) { reset_to(base_mark); }
 
-/* A mark that the tail already sits on is taken once more; else a new mark
+/* A mark that the tail already sits on, the innermost, is taken once more
+ * (at the heap start, base_scope's takes count nothing); else a new mark
  * block at the tail opens a scope inside the current one. */
 void *MALLOC0_NAME(free_get_mark)(void)
 {
     uintptr_t block;
     struct scope *scope;
-    if (heap_tail == HEAP_START)
-        return (void *)heap_tail;
-    if (*tag_at(heap_tail - TAG_BYTES) == (MARK_TAG ^ FOOTER_KEY)) {
-        scope_of_mark(heap_tail)->takes++;
+    if (heap_tail == scope_now->floor) {
+        scope_now->takes++;
         return (void *)heap_tail;
     }
     if (!(block = block_append(MARK_BLOCK, MARK_BIT)))
@@ -1111,8 +1159,7 @@ static int mark_is_live(uintptr_t mark)
         return 1;
     if (mark < base_mark || mark - base_mark < MARK_BLOCK || !payload_aligned(mark + TAG_BYTES))
         return 0;
-    return *tag_at(mark - TAG_BYTES) == (MARK_TAG ^ FOOTER_KEY) &&
-           *tag_at(mark - MARK_BLOCK) == MARK_TAG;
+    return mark_block_ends_at(mark);
 }
 
 void MALLOC0_NAME(free_to_mark)(void *mark)
@@ -1127,15 +1174,6 @@ void MALLOC0_NAME(free_to_mark)(void *mark)
     reset_to(address);
 }
 
-/* Takes the mark block that ends at mark, the last block, out of the heap,
- * and with it a free block before it: freed as a plain block, it gives its
- * memory back to the tail, and its tags leave the layout as any block's. */
-static void mark_remove(uintptr_t mark)
-{
-    uintptr_t block = mark - MARK_BLOCK;
-    block_set(block, MARK_BLOCK);
-    block_release(block);
-}
 
 /* Releases the scope's blocks, then ends one take of its mark; at the last
  * one the mark block goes and the scope around it is current again. */
@@ -1155,7 +1193,7 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
     if (address == base_mark)
         base_mark = HEAP_START;
     scope_end(scope);
-    mark_remove(address);
+    block_release(address - MARK_BLOCK); /* the last block: the tail moves back */
 }
 
 #ifndef __wasm__
@@ -1166,10 +1204,8 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
     stale_next = NO_STALE;
     scopes_start(heap_start);
     region_end = heap_start; /* too small for a block: every allocation fails */
-    if (bytes > heap_start - (uintptr_t)region) {
+    if (bytes > heap_start - (uintptr_t)region)
         region_end = (uintptr_t)region + bytes;
-        *tag_at(heap_start - TAG_BYTES) = 0;
-    }
 }
 #endif
 
@@ -1197,18 +1233,19 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
     while (block < heap_tail) {
         tag_t tag = *tag_at(block);
         uintptr_t size = tag_size(tag);
-        if (size < MIN_BLOCK || size % ALIGN || size > heap_tail - block ||
-            *footer_of(block, tag) != (tag ^ FOOTER_KEY) || (tag & FLAG_BITS) == FLAG_BITS ||
-            (tag & previous & FREE_BIT))
+        if (!block_fits(block, size) || (tag & FREE_BIT && tag & (MARK_BIT | PREV_FREE)) ||
+            !(tag & PREV_FREE) != !(previous & FREE_BIT))
             return 0;
         if (tag & FREE_BIT) {
+            if (*tag_at(block + size - TAG_BYTES) != tag)
+                return 0;
             stats->bytes_free += size;
             *listed += hole_listed(size);
         } else if ((tag & MARK_BIT) && size != MARK_BLOCK) {
             if (!gap_block_consistent(block, block + size, &gap))
                 return 0;
         } else if (tag & MARK_BIT) {
-            if (!scope_of_mark(block + size)->takes)
+            if (!mark_block_ends_at(block + size) || !scope_of_mark(block + size)->takes)
                 return 0;
             stats->marks++;
             stats->scope_floor = block + size;
@@ -1221,7 +1258,8 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
         base_found |= block == base_mark && (tag & MARK_BIT);
     }
     return base_found && !(previous & FREE_BIT) && heap_tail <= peak_tail &&
-           stale_next >= heap_tail && gap == gap_after(gaps_now());
+           stale_next >= heap_tail && gap == gap_after(gaps_now()) &&
+           scope_now->floor <= heap_tail;
 }
 
 void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)

@@ -29,7 +29,7 @@
  * -sALLOW_MEMORY_GROWTH, malloc returns NULL, never the runtime's abort.
  *
  * memory64 (--target=wasm64): pointers and size_t are 64 bits, tags stay 32
- * bits, so a block holds less than 2 GiB: malloc(n) with n within 24 bytes
+ * bits, so a block holds less than 2 GiB: malloc(n) with n within 20 bytes
  * of 2 GiB or more returns NULL.  Others may grow at most 2 GiB between two
  * of malloc0's grows; beyond that, malloc0 stops growing (NULL).
  *
@@ -54,16 +54,17 @@
  * -fno-builtin-free): clang otherwise treats the names malloc and free as the
  * libc functions it knows and may rewrite code around them.
  *
- * Memory cost: every block carries 8 bytes of tags (a 4-byte size before the
- * payload and one after it), at every alignment; a block's size is its
- * request plus 8, rounded up to MALLOC0_ALIGN.  At MALLOC0_ALIGN 4, a block
- * cut from a larger one (a hole, or by realloc) may keep 4 more bytes, too
- * few to split off.  A mark costs one mark block until it is popped, which
- * holds its scope's free lists: 288 bytes in wasm32 (556 in wasm64, 560 at
- * MALLOC0_ALIGN 8 and 16); in the tiny profile 16 bytes (wasm64: 20, 24 at
- * MALLOC0_ALIGN 8, 32 at 16).  Pages others grew cost the heap up to one
- * request's size below them (the block that did not fit there) and at most
- * 32 bytes after them.
+ * Memory cost: a block in use carries one 4-byte tag, its header before the
+ * payload; a block's size is its request plus 4, rounded up to the grain:
+ * MALLOC0_ALIGN, or 8 at MALLOC0_ALIGN 4 (a header keeps three flags below
+ * the size).  So at MALLOC0_ALIGN 16, 0-12 bytes take 16, 13-28 take 32.
+ * A free block also keeps its size at its end, in memory that is free
+ * anyway.  A mark costs one mark block until it is popped, which holds its
+ * scope's free lists: 288 bytes in wasm32 (552 in wasm64, 560 at
+ * MALLOC0_ALIGN 16); in the tiny profile 24 bytes (32 at MALLOC0_ALIGN 16,
+ * and in wasm64).  Pages others grew cost the heap up to one request's size
+ * below them (the block that did not fit there) and at most 32 bytes after
+ * them.
  *
  * Invalid input has defined behaviour and never corrupts the heap (with
  * MALLOC0_CHECKS=0, the rows "ignored" and "trap" are undefined instead):
@@ -87,10 +88,18 @@
  *     base mark, made up)                         ignored      trap
  *
  * "Detected" means: the pointer must be the start of a block that is in use
- * now, as the tags before and after it say.  Tags that the allocator retires
- * (on merges, on frees at the end, after mass resets) are erased, so an old
- * pointer cannot pass.  A payload the program itself filled with bytes that
- * spell a valid pair of tags around an interior pointer is the one thing the
+ * now, as its header says, and the word where that block ends must be the
+ * end of the heap or the next block's header, which says the block before
+ * it is in use; a mark must end a mark block whose record names the mark.
+ * Headers that the allocator retires (on merges, on frees at the end, after
+ * mass resets, on pops) are erased, so an old pointer or mark never passes:
+ * double frees, frees of released blocks and stale marks are always caught.
+ * Sizes in headers are scrambled with a fixed key, so zeros, small
+ * numbers, small negative numbers, repeated bytes and addresses do not read
+ * as headers (tests/forged_pointers.test.mjs frees 1.9 million interior
+ * pointers over such data and random words: none passes).  A payload that
+ * the program itself filled with a scrambled header before an interior
+ * pointer and another one a block's length further on is the one thing the
  * check cannot tell from a block: freeing such a pointer is undefined.
  */
 #ifndef MALLOC0_H
@@ -286,7 +295,7 @@ int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n);
 size_t MALLOC0_NAME(malloc_usable_size)(void *p);
 
 /* Figures about the heap, filled by malloc0_stats.  Addresses are offsets
- * into linear memory; sizes are in bytes and include the 8 bytes of tags. */
+ * into linear memory; sizes are in bytes and include the 4-byte header. */
 struct malloc0_stats {
     size_t heap_base;     /* address of the first block */
     size_t tail;          /* end of the last block: the next malloc goes here */

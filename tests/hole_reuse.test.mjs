@@ -4,7 +4,7 @@
 // after it, so free_to_mark still releases everything it should.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, PAGE, TAGS, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, PAGE, TAGS, grainOf, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 import { churn, fifo, steady } from './lib/workloads.mjs';
 
@@ -14,7 +14,7 @@ const SMALL_CONSTANT = 4096;
 const GROWTH_SLACK = 1 / 8; // memory grows by an eighth at a time
 const LEVELS = 1000;
 const SETTLED = 100;
-const HEADER = TAGS / 2;
+const HEADER = TAGS;
 
 for (const build of DEFAULT_BUILDS) {
   for (const [name, workload] of Object.entries({ fifo, steady, churn })) {
@@ -24,7 +24,7 @@ for (const build of DEFAULT_BUILDS) {
       const peak = workload(shadow, random(1));
       shadow.assertAgrees();
       const stats = heap.stats();
-      const perBlock = TAGS + build.align - 1;
+      const perBlock = TAGS + grainOf(build.align) - 1;
       const bound = LIVE_FACTOR * peak.bytes + peak.blocks * perBlock + SMALL_CONSTANT;
       assert.ok(stats.peak_tail - stats.heap_base <= bound,
         `heap peaked at ${stats.peak_tail - stats.heap_base} bytes for ${peak.bytes} live in ${peak.blocks} blocks (bound ${bound})`);

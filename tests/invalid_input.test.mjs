@@ -109,11 +109,11 @@ const invalidFrees = {
     s.malloc(8); const mark = s.heap.getMark(); s.malloc(8);
     return freeEach(s, [mark - TAG, mark - 2 * TAG, mark - 3 * TAG, mark - 4 * TAG]);
   },
-  'pointer to a header, between blocks of sizes s, s - 8, s': (s) => {
-    // With MALLOC0_ALIGN 4 the footer before p and the header after p's
-    // block hold the same size: a footer must never pass for a header.
-    const a = s.malloc(24); const p = s.malloc(16); s.malloc(24);
-    return freeEach(s, [p - TAG, a + 24, p + 16]);
+  'pointer to a header after a free block': (s) => {
+    // The free block's footer lies before p's header: a footer must never
+    // pass for a header.
+    const a = s.malloc(24); const p = s.malloc(16); s.malloc(24); s.free(a);
+    return freeEach(s, [p - TAG, p + 16]);
   },
 };
 
@@ -238,8 +238,11 @@ for (const build of [...BUILDS, ...BUILDS64]) {
     const shadow = new Shadow(heap);
     shadow.malloc(100);
     const before = heap.stats();
+    // The largest block ends 4 bytes below 4 GiB (its header takes 4 more
+    // bytes than its payload, and a tag lies beyond it): one byte more is
+    // too large.
     const tooLarge = [0xffffffff, 0xfffffffc, 0xfffffff8, 0xfffffff0, 0xffffffe8,
-      0xffffffff - before.tail, 0x100000000 - before.tail - 8, 0x100000000 - before.tail];
+      0xffffffff - before.tail, 0x100000000 - before.tail - 7, 0x100000000 - before.tail];
     for (const n of tooLarge) assert.equal(heap.malloc(n), 0, `malloc(${n})`);
     assert.deepEqual(heap.stats(), before);
     shadow.assertAgrees();

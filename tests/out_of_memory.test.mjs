@@ -4,7 +4,7 @@
 // last bytes the host allows can still be had.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, BUILDS64, MAX_PAGES, PAGE, TAGS, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, BUILDS64, MAX_PAGES, PAGE, TAGS, grainOf, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const LIMIT = MAX_PAGES * PAGE;
@@ -35,7 +35,7 @@ for (const build of [...BUILDS, ...BUILDS64]) {
       assert.ok(count > 0);
       const full = heap.stats();
       assert.equal(full.memory_size, LIMIT, 'memory grew to the host maximum');
-      assert.ok(LIMIT - full.tail < TAGS + align + TAG, 'the heap was filled to the end');
+      assert.ok(LIMIT - full.tail < TAGS + grainOf(align) + TAG, 'the heap was filled to the end');
       shadow.assertAgrees();
 
       // Free everything one by one, in random order: the tail comes back.
@@ -59,9 +59,9 @@ for (const build of [...BUILDS, ...BUILDS64]) {
       const shadow = new Shadow(heap);
       shadow.malloc(1000);
       // malloc0.h: the heap ends at least one tag (4 bytes) below the
-      // memory's end, and blocks are multiples of the alignment.
+      // memory's end, and blocks are multiples of the grain.
       const room = LIMIT - TAG - heap.stats().tail;
-      const largest = Math.floor(room / align) * align - TAGS;
+      const largest = Math.floor(room / grainOf(align)) * grainOf(align) - TAGS;
       assert.equal(heap.malloc(largest + 1), 0, 'one byte more than fits');
       assert.notEqual(shadow.malloc(largest), 0, 'exactly what fits');
       assert.equal(heap.stats().memory_size, LIMIT);

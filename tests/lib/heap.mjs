@@ -21,11 +21,13 @@ export const CHECKS = process.env.MALLOC0_TEST_CHECKS !== '0';
 export const BUILDS64 = CHECKS ? BUILDS.map((b) => ({ ...b, wasm64: true, name: `${b.name}, wasm64` })) : [];
 export const PAGE = 65536;
 export const MAX_PAGES = 64; // the Makefile's MAX_PAGES
-export const TAGS = 8; // bytes of tags per block, as malloc0.h states
+export const TAGS = 4; // bytes of tags per block in use (its header), as malloc0.h states
+// Block sizes are multiples of the grain: the alignment, at least 8.
+export const grainOf = (align) => Math.max(align, 8);
 // Mark block sizes, as malloc0.h gives them.
 const MARK_BLOCK = {
-  wasm32: { default: { 4: 288, 8: 288, 16: 288 }, tiny: { 4: 16, 8: 16, 16: 16 } },
-  wasm64: { default: { 4: 556, 8: 560, 16: 560 }, tiny: { 4: 20, 8: 24, 16: 32 } },
+  wasm32: { default: { 4: 288, 8: 288, 16: 288 }, tiny: { 4: 24, 8: 24, 16: 32 } },
+  wasm64: { default: { 4: 552, 8: 552, 16: 560 }, tiny: { 4: 32, 8: 32, 16: 32 } },
 };
 const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_size',
   'bytes_in_use', 'blocks_in_use', 'bytes_free', 'marks', 'scope_floor'];
@@ -89,7 +91,8 @@ export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}
     markBlock: MARK_BLOCK[big ? 'wasm64' : 'wasm32'][build.profile][align],
     // The size malloc0.h documents for a block of n bytes.
     blockSize(n) {
-      return Math.ceil((n + TAGS) / align) * align;
+      const grain = grainOf(align);
+      return Math.ceil((n + TAGS) / grain) * grain;
     },
   };
 }

@@ -1,7 +1,7 @@
 /*
  * The shadow model (see model.h).  It knows malloc0 only through its API
- * and what malloc0.h promises: block sizes (request + 8 rounded up to the
- * alignment, 4 more at alignment 4), marks as points in time, and which
+ * and what malloc0.h promises: block sizes (request + 4 rounded up to the
+ * grain, the alignment but at least 8), marks as points in time, and which
  * inputs must leave the heap unchanged.
  */
 #include "model.h"
@@ -24,7 +24,8 @@
 #define MALLOC0_CHECKS 1
 #endif
 
-#define TAGS 8
+#define HEADER 4
+#define GRAIN (MALLOC0_ALIGN > 8 ? MALLOC0_ALIGN : 8)
 #define MAX_BLOCKS 512
 #define MAX_MARKS 64
 #define RECENT 16
@@ -88,7 +89,7 @@ static struct malloc0_stats stats(void)
 
 static size_t block_bytes(size_t n)
 {
-    return (n + TAGS + MALLOC0_ALIGN - 1) / MALLOC0_ALIGN * MALLOC0_ALIGN;
+    return (n + HEADER + GRAIN - 1) / GRAIN * GRAIN;
 }
 
 /* Sizes: mostly small, some up to 1 KiB, a few up to 64 KiB. */
@@ -393,7 +394,7 @@ static void op_usable_size(void)
     if (!b)
         return;
     usable = m0_malloc_usable_size(b->p);
-    if (usable < b->size || usable >= b->size + TAGS + MALLOC0_ALIGN)
+    if (usable < b->size || usable >= b->size + GRAIN)
         fail("usable size %zu for %zu bytes", usable, b->size);
     verify(b);
     if (b->byte)
@@ -417,7 +418,7 @@ static void op_bad_free(void)
     case 3: p = region + sizeof region + offset; break;
     case 4: p = (unsigned char *)(uintptr_t)-(intptr_t)(offset + 16); break;
     case 5: p = b ? b->p - 4 : NULL; break; /* its header */
-    case 6: p = b ? b->p + block_bytes(b->size) - 4 : NULL; break; /* past its footer */
+    case 6: p = b ? b->p + block_bytes(b->size) - 4 : NULL; break; /* the next header */
     default: p = b ? b->p - MALLOC0_ALIGN : NULL; break;
     }
     if (!p || find(p) >= 0)
@@ -427,24 +428,25 @@ static void op_bad_free(void)
     UNCHANGED(m0_malloc_usable_size(p));
 }
 
-/* Three blocks of sizes s, s - 8, s: at alignment 4 the footer before the
- * middle one and the header after it hold the same size, and a pointer to
- * the middle one's header must still not pass for a block. */
+/* Three blocks, the first freed: it is free, its footer lies just before
+ * the middle one's header, and a pointer to that header must not pass for
+ * a block (the footer read as one). */
 static void op_footer_probe(void)
 {
-    size_t n = TAGS + next_size();
-    unsigned char *sizes[3];
+    size_t n = next_size();
+    unsigned char *three[3];
     int i;
     if (model_full())
         return;
     for (i = 0; i < 3; i++) {
-        size_t size = i == 1 ? n - TAGS : n;
-        if (!(sizes[i] = m0_malloc(size)))
+        if (!(three[i] = m0_malloc(n)))
             return;
-        add(sizes[i], size, MALLOC0_ALIGN, ++serial);
+        add(three[i], n, MALLOC0_ALIGN, ++serial);
     }
-    if (MALLOC0_CHECKS && find(sizes[1] - 4) < 0)
-        UNCHANGED(m0_free(sizes[1] - 4));
+    forget((size_t)find(three[0]));
+    m0_free(three[0]);
+    if (MALLOC0_CHECKS && find(three[1] - HEADER) < 0)
+        UNCHANGED(m0_free(three[1] - HEADER));
 }
 
 /* Marks that are not live: released, made up, a block's address, or below
@@ -526,7 +528,7 @@ size_t model_run(const uint8_t *bytes, size_t length)
     }
     agree();
     verify_all();
-    dirty = stats().peak_tail + TAGS - (uintptr_t)region;
+    dirty = stats().peak_tail + HEADER - (uintptr_t)region;
     if (dirty > sizeof region)
         dirty = sizeof region;
     return done;
