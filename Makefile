@@ -131,7 +131,7 @@ $(B)/wasi/%.stripped.wasm: $(B)/wasi/%.wasm
 
 wasi: $(WASI_WASM) $(WASI_WASM:.wasm=.stripped.wasm)
 	@for a in dlmalloc malloc0; do echo "--- words.wasm over $$a:"; \
-	  node --no-warnings examples/wasi/run.mjs $(B)/wasi/words-$$a.wasm; \
+	  node --no-warnings examples/wasi/run.mjs $(B)/wasi/words-$$a.wasm --pages; \
 	  echo "module size, stripped: $$(wc -c < $(B)/wasi/words-$$a.stripped.wasm) bytes"; done
 
 # Native: the same malloc0.c over a region (malloc0_init), names prefixed so

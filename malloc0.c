@@ -173,7 +173,7 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define TAG_KEY (MALLOC0_CHECKS ? (tag_t)0x9e3779b8 : 0)
 #define PAGE_SHIFT 16
 /* Memory grows by at least 1 / 2^GROW_SHIFT of the heap's size. */
-#define GROW_SHIFT 3
+#define GROW_SHIFT 4
 /* Where the chain of retired headers ends: above any tail, and an address
  * where a block could start, so that a skip tag reaches it. */
 #define NO_STALE (~(uintptr_t)(TAG_BYTES - 1))
@@ -410,11 +410,11 @@ static uintptr_t heap_pages;
 static int memory_holds(uintptr_t end) { return (end + TAG_BYTES - 1) >> PAGE_SHIFT < heap_pages; }
 
 /*
- * Grows memory so that it holds a block ending at end, by an eighth of the
+ * Grows memory so that it holds a block ending at end, by a sixteenth of the
  * heap or by what is needed, whichever is larger, and by exactly what is
  * needed if the host refuses the larger step: steps in proportion to the
  * heap keep memory.grow calls logarithmic in the heap's size and the slack
- * under an eighth of it.  If others grew memory since, the new pages lie
+ * under a sixteenth of it.  If others grew memory since, the new pages lie
  * after a gap, and the caller finds it ahead.  Returns 0 if the host
  * refuses.  The first call only learns what memory holds.
  */

@@ -146,7 +146,7 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes);
  * the table above) or when memory.grow fails because the host's maximum is
  * reached.  Before it returns NULL for lack of memory, malloc searches the
  * free blocks of n's size class that its O(1) lookup passed over: that path
- * is O(free blocks of the class).  Memory grows by an eighth of the heap's
+ * is O(free blocks of the class).  Memory grows by a sixteenth of the heap's
  * size at a time, or by exactly what is needed when that is all the host
  * still allows.  The heap keeps one tag (4 bytes) of memory beyond its last
  * block, so a block never ends exactly at the memory's end.
