@@ -14,15 +14,16 @@
  *            +--------+------------------------------------+--------+
  *            ^ block start                                  block end ^
  *
- *   tag = (size ^ TAG_KEY) | flags
+ *   tag = (size ^ TAG_KEY) | flags   (a free block's tags: size | flags)
  *        FREE_BIT   the block is free
  *        MARK_BIT   the block is a mark: its payload is the mark's record
  *                   (struct scope), never handed out; or a gap block
  *        PREV_FREE  the block before this one is free: its footer is the
  *                   word before this header
  *
- * TAG_KEY scrambles sizes in tags, so that the small numbers, zeros and
- * repeated bytes that programs store do not read as headers.
+ * TAG_KEY scrambles sizes in the headers that free and the marks accept,
+ * so that the small numbers, zeros and repeated bytes that programs store
+ * do not read as such headers.
  *
  * The heap is a run of blocks from heap_start to the tail, in linear memory
  * from __heap_base to memory.size * 64 KiB (natively, in the region given to
@@ -97,8 +98,8 @@
  * tail, linked as a chain by their own sizes from stale_next.  Whenever the
  * tail moves up, it erases the headers of that chain that it passes.  Each
  * is erased once, so malloc stays O(1) amortized.  A reset links its
- * retired run to the older chain with a skip tag (a plain size) at the old
- * tail; the first chain skips to NO_STALE, above any tail, where every
+ * retired run to the older chain with a skip tag (a free tag: nothing
+ * accepts it) at the old tail; the first chain skips to NO_STALE, above any tail, where every
  * chain ends (on a 64-bit host, where that skip does not fit a tag, a zero
  * tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
  */
@@ -251,10 +252,16 @@ static void tag_erase(uintptr_t address)
         *tag_at(address) = FREE_BIT | MARK_BIT;
 }
 
-static tag_t tag_make(uintptr_t size, tag_t flags) { return ((tag_t)size ^ TAG_KEY) | flags; }
-static uintptr_t tag_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
+/* Free tags keep plain sizes: nothing accepts them, and merges and the free
+ * lists read them without the key. */
+static tag_t key_for(tag_t flags) { return flags & FREE_BIT ? 0 : TAG_KEY; }
+static tag_t tag_make(uintptr_t size, tag_t flags) { return ((tag_t)size ^ key_for(flags)) | flags; }
+static uintptr_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS; }
+static uintptr_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
+static uintptr_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
 
-static uintptr_t block_size(uintptr_t block) { return tag_size(*tag_at(block)); }
+/* The size of a block in use or a mark block. */
+static uintptr_t block_size(uintptr_t block) { return used_size(*tag_at(block)); }
 
 static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
 {
@@ -298,9 +305,9 @@ static int block_in_use(uintptr_t block)
     if (block - HEAP_START >= heap_tail - HEAP_START || !payload_aligned(block + TAG_BYTES))
         return 0;
     header = *tag_at(block);
-    if ((header & (FREE_BIT | MARK_BIT)) || !block_fits(block, tag_size(header)))
+    if ((header & (FREE_BIT | MARK_BIT)) || !block_fits(block, used_size(header)))
         return 0;
-    block += tag_size(header);
+    block += used_size(header);
     if (block == heap_tail)
         return 1;
     next = *tag_at(block);
@@ -317,10 +324,10 @@ static int block_in_use(uintptr_t block)
  * 64-bit host it does not fit, and a zero tag ends the chain instead.
  */
 #if __UINTPTR_MAX__ > __UINT32_MAX__
-static tag_t stale_link(uintptr_t next, uintptr_t at) { return next == NO_STALE ? 0 : tag_make(next - at, 0); }
+static tag_t stale_link(uintptr_t next, uintptr_t at) { return next == NO_STALE ? 0 : tag_make(next - at, FREE_BIT); }
 static uintptr_t stale_step(uintptr_t at, tag_t tag) { return tag ? at + tag_size(tag) : NO_STALE; }
 #else
-static tag_t stale_link(uintptr_t next, uintptr_t at) { return tag_make(next - at, 0); }
+static tag_t stale_link(uintptr_t next, uintptr_t at) { return tag_make(next - at, FREE_BIT); }
 static uintptr_t stale_step(uintptr_t at, tag_t tag) { return at + tag_size(tag); }
 #endif
 
@@ -552,7 +559,7 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
  */
 
 struct scope;
-static struct scope *scope_of_mark(uintptr_t mark);
+static struct scope *record_before(uintptr_t mark);
 static int mark_block_ends_at(uintptr_t mark);
 
 #if MALLOC0_TINY
@@ -634,6 +641,7 @@ static class_mask_t *classes_of(struct scope *scope)
 static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
 static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
 
+static uintptr_t hole_size(uintptr_t block) { return free_size(*tag_at(block)); }
 static int hole_listed(tag_t size) { return size >= MIN_HOLE; }
 
 /* Size classes: four per power of two, from MIN_HOLE up. */
@@ -648,7 +656,7 @@ static unsigned hole_class(tag_t size)
 
 static void hole_link(uintptr_t block, struct scope *scope)
 {
-    unsigned class = hole_class(block_size(block));
+    unsigned class = hole_class(hole_size(block));
     class_mask_t bit = (class_mask_t)1 << class;
     class_mask_t *classes = classes_of(scope);
     link_t next = *classes & bit ? scope->heads[class] : 0;
@@ -676,7 +684,7 @@ static void hole_unlink(uintptr_t block)
         hole_classes &= ~((class_mask_t)1 << class);
     } else if (back & HEAD_LINK) {
         struct scope *scope;
-        class = hole_class(block_size(block));
+        class = hole_class(hole_size(block));
         scope = (struct scope *)(head - class * sizeof(link_t) -
                                  __builtin_offsetof(struct scope, heads));
         scope->classes &= ~((class_mask_t)1 << class);
@@ -696,13 +704,13 @@ static struct scope *scope_holding(uintptr_t block)
 
 static void hole_add(uintptr_t block)
 {
-    if (hole_listed(block_size(block)))
+    if (hole_listed(hole_size(block)))
         hole_link(block, scope_holding(block));
 }
 
 static void hole_remove(uintptr_t block)
 {
-    if (hole_listed(block_size(block)))
+    if (hole_listed(hole_size(block)))
         hole_unlink(block);
 }
 
@@ -715,7 +723,7 @@ static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
     uintptr_t rest;
     hole_unlink(block);
-    rest = block_size(block) - size;
+    rest = hole_size(block) - size;
     if (rest >= MIN_BLOCK) {
         free_block_set(block + size, rest);
         hole_add(block + size);
@@ -733,7 +741,7 @@ static uintptr_t hole_take(tag_t size)
 {
     unsigned class = hole_class_for(size);
     class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
-    if (hole_classes >> class & 1 && block_size(scope_now->heads[class]) >= size)
+    if (hole_classes >> class & 1 && hole_size(scope_now->heads[class]) >= size)
         return hole_use(scope_now->heads[class], size);
     if (larger)
         return hole_use(scope_now->heads[__builtin_ctzll(larger)], size);
@@ -750,7 +758,7 @@ static uintptr_t hole_search(tag_t size)
     if (!(hole_classes >> class & 1))
         return 0;
     for (block = scope_now->heads[class]; block; block = *hole_next(block))
-        if (block_size(block) >= size)
+        if (hole_size(block) >= size)
             return hole_use(block, size);
     return 0;
 }
@@ -784,7 +792,7 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
     for (block = scope->heads[class]; block; block = *hole_next(block)) {
         tag_t tag = *tag_at(block);
         if (!(*listed)-- || block < floor || block >= ceiling || !(tag & FREE_BIT) ||
-            !hole_listed(tag_size(tag)) || hole_class(tag_size(tag)) != class ||
+            !hole_listed(free_size(tag)) || hole_class(free_size(tag)) != class ||
             *hole_back(block) != back)
             return 0;
         back = (uintptr_t)hole_next(block);
@@ -804,7 +812,7 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
         return 0;
     for (;;) {
         uintptr_t floor = scope->floor;
-        if (scope != &base_scope && (scope != scope_of_mark(floor) || !mark_block_ends_at(floor)))
+        if (scope != &base_scope && (scope != record_before(floor) || !mark_block_ends_at(floor)))
             return 0;
         for (class = 0; class < CLASS_COUNT; class++)
             if (!hole_list_consistent(scope, class, floor, ceiling, &listed))
@@ -851,21 +859,20 @@ static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->
 static HOT void block_release(uintptr_t block)
 {
     tag_t header = *tag_at(block), next;
-    uintptr_t end = block + tag_size(header);
+    uintptr_t end = block + used_size(header);
+    tag_erase(block); /* rewritten below, unless it leaves the layout */
     if (header & PREV_FREE) {
-        tag_erase(block);
-        block -= tag_size(*tag_at(block - TAG_BYTES));
+        block -= free_size(*tag_at(block - TAG_BYTES));
         hole_remove(block);
     }
     if (end == heap_tail) {
-        tag_erase(block);
         heap_tail = block;
         return;
     }
     next = *tag_at(end);
     if (next & FREE_BIT) {
         hole_remove(end);
-        end += tag_size(next);
+        end += free_size(next);
     } else {
         prev_free_set(end);
     }
@@ -902,10 +909,10 @@ static int block_grow(uintptr_t block, tag_t size)
         return 1;
     }
     next = *tag_at(end);
-    if (!(next & FREE_BIT) || block_size(block) + tag_size(next) < size)
+    if (!(next & FREE_BIT) || block_size(block) + free_size(next) < size)
         return 0;
     hole_remove(end);
-    end += tag_size(next);
+    end += free_size(next);
     prev_free_clear(end);
     header_resize(block, end - block);
     block_trim(block, size);
@@ -1098,17 +1105,20 @@ size_t MALLOC0_NAME(malloc_usable_size)(void *p)
     return block ? block_size(block) - TAG_BYTES : 0;
 }
 
+/* The record in the mark block that ends at mark. */
+static struct scope *record_before(uintptr_t mark) { return (struct scope *)(mark - MARK_BLOCK + TAG_BYTES); }
+
 /* The record of the mark that ends at mark; the heap start has base_scope. */
 static struct scope *scope_of_mark(uintptr_t mark)
 {
-    return mark == HEAP_START ? &base_scope : (struct scope *)(mark - MARK_BLOCK + TAG_BYTES);
+    return mark == HEAP_START ? &base_scope : record_before(mark);
 }
 
 /* Is the block that ends at mark a mark block whose record names it? */
 static int mark_block_ends_at(uintptr_t mark)
 {
     return (*tag_at(mark - MARK_BLOCK) & ~PREV_FREE) == tag_make(MARK_BLOCK, MARK_BIT) &&
-           scope_of_mark(mark)->floor == mark;
+           record_before(mark)->floor == mark;
 }
 
 /* Moves the tail down to mark, retiring every block above it, and makes
@@ -1245,7 +1255,7 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
             if (!gap_block_consistent(block, block + size, &gap))
                 return 0;
         } else if (tag & MARK_BIT) {
-            if (!mark_block_ends_at(block + size) || !scope_of_mark(block + size)->takes)
+            if (!mark_block_ends_at(block + size) || !record_before(block + size)->takes)
                 return 0;
             stats->marks++;
             stats->scope_floor = block + size;
