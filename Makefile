@@ -90,7 +90,7 @@ deps:
 name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
 # What each test module folder adds: the target, and the checks setting.
 TEST_DIR_test          := $(WASM)
-TEST_DIR_test-nochecks := $(WASM) -DMALLOC0_CHECKS=0
+TEST_DIR_test-nochecks := $(WASM) -DMALLOC0_CHECKS=0 -DMALLOC0_QUICK=0
 TEST_DIR_test64        := $(WASM64)
 $(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c | deps
 	@mkdir -p $(@D)
@@ -145,14 +145,16 @@ NATIVE_DEPS  := $(LIB) $(NATIVE_SRC) tests/native/model.h
 NATIVE_CC_clang := clang -O1 $(SANITIZE)
 NATIVE_CC_gcc   := gcc -O2
 # A fifth name part, nochecks, builds with MALLOC0_CHECKS=0 (the model then
-# makes no invalid input).
+# makes no invalid input); noquick, with MALLOC0_QUICK=0 (as -Oz builds are).
 NATIVE_TESTS := $(foreach p,$(PROFILES),$(B)/native/random_ops-clang-$(p)-a16-nochecks) \
+                $(foreach a,4 16,$(B)/native/random_ops-clang-default-a$(a)-noquick) \
                 $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
                   $(B)/native/random_ops-$(c)-$(p)-a$(a))))
 $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c | native-deps
 	@mkdir -p $(@D)
 	$(NATIVE_CC_$(call name-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call name-part,3)) \
-	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(call name-part,5),-DMALLOC0_CHECKS=0) \
+	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(filter nochecks,$(call name-part,5)),-DMALLOC0_CHECKS=0) \
+	  $(if $(filter noquick,$(call name-part,5)),-DMALLOC0_QUICK=0) \
 	  -o $@ $(NATIVE_SRC) tests/native/random_ops.c
 
 native-test: $(NATIVE_TESTS)

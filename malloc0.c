@@ -70,6 +70,11 @@
  * when no hole fits.  free unlinks the holes it merges with, in O(1) as the
  * lists are doubly linked.
  *
+ * Quick lists (MALLOC0_QUICK, on when optimizing for speed).  A small block
+ * freed in the current scope may skip the merge and the lists: it waits in
+ * a stack of its exact size for the next request of that size.  See the
+ * section on them for how they stay bounded and give memory back.
+ *
  * Scopes.  Marks keep their meaning in time: blocks allocated after a mark
  * must lie above it, or a reset to it would leave them behind.  So each mark
  * opens a scope, whose record in the mark block holds the lists of the holes
@@ -119,12 +124,22 @@
 #define MALLOC0_TINY 0
 #endif
 
-/* Helpers on the malloc and free paths are inlined when optimizing for
- * speed, and shared when optimizing for size (-Os, -Oz). */
+/* Optimizing for speed, helpers on the malloc and free paths are inlined
+ * and shortcuts that cost code are taken; optimizing for size (-Os, -Oz),
+ * neither. */
 #ifdef __OPTIMIZE_SIZE__
+#define FOR_SPEED 0
 #define HOT
 #else
+#define FOR_SPEED 1
 #define HOT __attribute__((always_inline)) inline
+#endif
+
+/* MALLOC0_QUICK=1 (default profile) keeps small freed blocks in quick
+ * lists, for the next request of their size: on when optimizing for speed,
+ * off at -Os and -Oz, where it would cost code. */
+#ifndef MALLOC0_QUICK
+#define MALLOC0_QUICK FOR_SPEED
 #endif
 
 /* MALLOC0_CHECKS=0 leaves out the detection of invalid input: the frees
@@ -274,13 +289,26 @@ static void header_resize(uintptr_t block, uintptr_t size)
     header_set(block, size, *tag_at(block) & FLAG_BITS);
 }
 
-/* A free block: its header, and the same tag as its footer. */
-static void free_block_set(uintptr_t block, uintptr_t size)
+/* A free block: its header, with PREV_FREE if prev says so, and the same
+ * tag without it as its footer. */
+static void free_block_set(uintptr_t block, uintptr_t size, tag_t prev)
 {
     tag_t tag = tag_make(size, FREE_BIT);
-    *tag_at(block) = tag;
+    *tag_at(block) = tag | prev;
     *tag_at(block + size - TAG_BYTES) = tag;
 }
+
+/* Quick blocks (see Quick lists) are free blocks tagged FREE_BIT | MARK_BIT
+ * with their size; an erased tag has the same flags and size 0. */
+#define QUICK (MALLOC0_QUICK && !MALLOC0_TINY)
+#define QUICK_FLAGS (FREE_BIT | MARK_BIT)
+/* The largest quick block. */
+#define QUICK_MAX 256
+
+static int quick_tag(tag_t tag) { return QUICK && (tag & QUICK_FLAGS) == QUICK_FLAGS && free_size(tag); }
+
+/* Is tag a hole's: a free block in the free lists, not a quick block? */
+static int hole_tag(tag_t tag) { return QUICK ? (tag & QUICK_FLAGS) == FREE_BIT : tag & FREE_BIT; }
 
 /* Tells the block at block whether the block before it is free. */
 static void prev_free_set(uintptr_t block) { *tag_at(block) |= PREV_FREE; }
@@ -721,17 +749,18 @@ static unsigned hole_class_for(tag_t size) { return hole_class(size < MIN_HOLE ?
  * the block, and then the next block's header learns it. */
 static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
+    tag_t prev = QUICK ? *tag_at(block) & PREV_FREE : 0; /* a quick block before it */
     uintptr_t rest;
     hole_unlink(block);
     rest = hole_size(block) - size;
     if (rest >= MIN_BLOCK) {
-        free_block_set(block + size, rest);
+        free_block_set(block + size, rest, 0);
         hole_add(block + size);
     } else {
         size += rest;
         prev_free_clear(block + size);
     }
-    header_set(block, size, 0);
+    header_set(block, size, prev);
     return block;
 }
 
@@ -741,6 +770,8 @@ static uintptr_t hole_take(tag_t size)
 {
     unsigned class = hole_class_for(size);
     class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
+    if (FOR_SPEED && !hole_classes)
+        return 0;
     if (hole_classes >> class & 1 && hole_size(scope_now->heads[class]) >= size)
         return hole_use(scope_now->heads[class], size);
     if (larger)
@@ -791,7 +822,7 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
         return 1;
     for (block = scope->heads[class]; block; block = *hole_next(block)) {
         tag_t tag = *tag_at(block);
-        if (!(*listed)-- || block < floor || block >= ceiling || !(tag & FREE_BIT) ||
+        if (!(*listed)-- || block < floor || block >= ceiling || !hole_tag(tag) ||
             !hole_listed(free_size(tag)) || hole_class(free_size(tag)) != class ||
             *hole_back(block) != back)
             return 0;
@@ -851,32 +882,202 @@ static void scopes_start(uintptr_t floor)
 static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
 
 /* ---------------------------------------------------------------------------
+ * Quick lists
+ */
+
+static HOT void block_release(uintptr_t block);
+
+#if QUICK
+
+/*
+ * A small block freed above the current floor, and not the last block,
+ * skips the merge and the free lists: it is tagged FREE_BIT | MARK_BIT
+ * (header and footer, so that the header after it says PREV_FREE) and
+ * pushed on a stack of its exact size, linked through its payload, and the
+ * next request of that size pops it in O(1), touching no neighbour.  Its
+ * neighbours do not merge with it: a block freed next to it stays a block
+ * of its own (a hole may then follow a quick block and say PREV_FREE).
+ * When the tail moves back onto a quick block, the block goes too (found
+ * in its stack), and so on down, so that a heap whose blocks are all freed
+ * is empty.  The stacks hold at most QUICK_LIMIT blocks (which bounds that
+ * work) and a 64th of the heap's bytes (what waits unmerged), and only
+ * ever blocks of the current scope: a new scope first releases them, and a
+ * reset forgets them with the rest of its blocks.  A block next to a hole larger than a quick
+ * block merges with it instead, so that such holes stay whole for the
+ * requests they alone can serve.  When memory would have to grow, the
+ * quick blocks are released, merging as plain frees, so that any request
+ * they fit can use them.
+ */
+#define QUICK_LIMIT 64
+#define QUICK_SHARE_SHIFT 6
+#define QUICK_CLASSES (QUICK_MAX / GRAIN)
+/* The smallest block that holds a header, a link and a footer. */
+#define QUICK_MIN ((2 * TAG_BYTES + sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
+
+static link_t quick_heads[QUICK_CLASSES];
+static uintptr_t quick_count, quick_bytes;
+
+static link_t *quick_head(uintptr_t size) { return &quick_heads[size / GRAIN - 1]; }
+static link_t *quick_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
+
+/* The quick block for size bytes, tagged in use, or 0. */
+static HOT uintptr_t quick_take(uintptr_t size)
+{
+    link_t *head;
+    uintptr_t block;
+    if (size > QUICK_MAX || !(block = *(head = quick_head(size))))
+        return 0;
+    *head = *quick_next(block);
+    quick_count--;
+    quick_bytes -= size;
+    header_set(block, size, *tag_at(block) & PREV_FREE);
+    prev_free_clear(block + size);
+    return block;
+}
+
+/* Is a hole larger than a quick block next to block?  Then block merges
+ * with it, so that requests larger than a quick block find it whole. */
+static int next_to_large_hole(uintptr_t block, tag_t header, uintptr_t end)
+{
+    tag_t before = *tag_at(block - TAG_BYTES), after = *tag_at(end);
+    return ((header & PREV_FREE) && hole_tag(before) && free_size(before) > QUICK_MAX) ||
+           (hole_tag(after) && free_size(after) > QUICK_MAX);
+}
+
+/* Pushes a freed block on its stack if it may wait there; 1 if it did. */
+static HOT int quick_keep(uintptr_t block)
+{
+    tag_t header = *tag_at(block);
+    uintptr_t size = used_size(header), end = block + size;
+    link_t *head;
+    if (end == heap_tail || size > QUICK_MAX || size < QUICK_MIN || quick_count == QUICK_LIMIT ||
+        quick_bytes + size > (heap_tail - HEAP_START) >> QUICK_SHARE_SHIFT ||
+        block < scope_now->floor || next_to_large_hole(block, header, end))
+        return 0;
+    head = quick_head(size);
+    *quick_next(block) = *head;
+    *head = block;
+    quick_count++;
+    quick_bytes += size;
+    *tag_at(block) = tag_make(size, QUICK_FLAGS) | (header & PREV_FREE);
+    *tag_at(end - TAG_BYTES) = tag_make(size, QUICK_FLAGS);
+    prev_free_set(end);
+    return 1;
+}
+
+/* Takes a quick block out of its stack, which it walks: O(QUICK_LIMIT). */
+static void quick_remove(uintptr_t block)
+{
+    link_t *link = quick_head(hole_size(block));
+    while (*link != block)
+        link = quick_next(*link);
+    *link = *quick_next(block);
+    quick_count--;
+    quick_bytes -= hole_size(block);
+}
+
+/* The tail moved back to just after a quick block: it goes too, and so
+ * does a hole before it, and so on while the block before is quick. */
+static void quick_drop_last(void)
+{
+    tag_t prev;
+    do {
+        uintptr_t block = heap_tail - free_size(*tag_at(heap_tail - TAG_BYTES));
+        quick_remove(block);
+        prev = *tag_at(block) & PREV_FREE;
+        if (prev && hole_tag(*tag_at(block - TAG_BYTES))) {
+            block -= free_size(*tag_at(block - TAG_BYTES));
+            hole_remove(block);
+            prev = *tag_at(block) & PREV_FREE;
+        }
+        heap_tail = block;
+    } while (prev);
+}
+
+/* Releases every quick block as a plain free, merging with its neighbours.
+ * None is the last block. */
+static void quick_release_all(void)
+{
+    link_t *head;
+    for (head = quick_heads; quick_count; head++)
+        while (*head) {
+            uintptr_t block = *head;
+            tag_t tag = *tag_at(block);
+            *head = *quick_next(block);
+            quick_count--;
+            quick_bytes -= free_size(tag);
+            header_set(block, free_size(tag), tag & PREV_FREE);
+            block_release(block);
+        }
+}
+
+/* A reset released the scope's blocks, quick ones too. */
+static void quick_forget(void)
+{
+    unsigned class;
+    for (class = 0; class < QUICK_CLASSES; class++)
+        quick_heads[class] = 0;
+    quick_count = quick_bytes = 0;
+}
+
+/* Are the stacks exactly the quick blocks walked (quick of them), each of
+ * its stack's size, in the current scope? */
+static int quick_consistent(uintptr_t quick)
+{
+    unsigned class;
+    uintptr_t block, listed = 0, bytes = 0;
+    for (class = 0; class < QUICK_CLASSES; class++)
+        for (block = quick_heads[class]; block; block = *quick_next(block), bytes += (class + 1) * GRAIN)
+            if (++listed > quick || !quick_tag(*tag_at(block)) ||
+                hole_size(block) != (class + 1) * GRAIN || block < scope_now->floor ||
+                block >= heap_tail)
+                return 0;
+    return listed == quick && quick == quick_count && bytes == quick_bytes;
+}
+
+#else
+
+#define quick_count 0
+static uintptr_t quick_take(uintptr_t size) { return (void)size, 0; }
+static int quick_keep(uintptr_t block) { return (void)block, 0; }
+static void quick_drop_last(void) {}
+static void quick_release_all(void) {}
+static void quick_forget(void) {}
+static int quick_consistent(uintptr_t quick) { return quick == 0; }
+
+#endif
+
+/* ---------------------------------------------------------------------------
  * Blocks in use
  */
 
-/* Frees a block in use (or a mark block): merges it with its free
- * neighbours, then gives it back to the tail or keeps it as a hole. */
+/* Frees a block in use (or a mark block): merges it with the holes next to
+ * it, then gives it back to the tail or keeps it as a hole.  prev ends up
+ * set if a quick block lies before it. */
 static HOT void block_release(uintptr_t block)
 {
-    tag_t header = *tag_at(block), next;
+    tag_t header = *tag_at(block), next, prev = header & PREV_FREE;
     uintptr_t end = block + used_size(header);
     tag_erase(block); /* rewritten below, unless it leaves the layout */
-    if (header & PREV_FREE) {
+    if (prev && (!QUICK || hole_tag(*tag_at(block - TAG_BYTES)))) {
         block -= free_size(*tag_at(block - TAG_BYTES));
         hole_remove(block);
+        prev = *tag_at(block) & PREV_FREE;
     }
     if (end == heap_tail) {
         heap_tail = block;
+        if (QUICK && prev)
+            quick_drop_last();
         return;
     }
     next = *tag_at(end);
-    if (next & FREE_BIT) {
+    if (hole_tag(next)) {
         hole_remove(end);
         end += free_size(next);
     } else {
         prev_free_set(end);
     }
-    free_block_set(block, end - block);
+    free_block_set(block, end - block, QUICK ? prev : 0);
     hole_add(block);
 }
 
@@ -909,7 +1110,7 @@ static int block_grow(uintptr_t block, tag_t size)
         return 1;
     }
     next = *tag_at(end);
-    if (!(next & FREE_BIT) || block_size(block) + free_size(next) < size)
+    if (!hole_tag(next) || block_size(block) + free_size(next) < size)
         return 0;
     hole_remove(end);
     end += free_size(next);
@@ -919,11 +1120,25 @@ static int block_grow(uintptr_t block, tag_t size)
     return 1;
 }
 
-/* A block of size bytes in use: a hole if one fits, else at the tail, else
- * any hole that fits. */
+/* Frees a block, as free does: onto a quick stack, or released. */
+static HOT void block_free(uintptr_t block)
+{
+    if (!quick_keep(block))
+        block_release(block);
+}
+
+/* A block of size bytes in use: a quick block or a hole if one fits, else
+ * at the tail (after the quick blocks are released and merged, if memory
+ * would have to grow, as a hole may then fit), else any hole that fits. */
 static HOT uintptr_t block_alloc(tag_t size)
 {
-    uintptr_t block = hole_take(size);
+    uintptr_t block = quick_take(size);
+    if (!block)
+        block = hole_take(size);
+    if (!block && quick_count && !memory_holds(heap_tail + size)) {
+        quick_release_all();
+        block = hole_take(size);
+    }
     if (!block && !(block = block_append(size, 0)))
         block = hole_search(size);
     return block;
@@ -988,7 +1203,7 @@ void MALLOC0_NAME(free)(void *p)
 {
     uintptr_t block = block_of(p);
     if (block)
-        block_release(block);
+        block_free(block);
 }
 
 /*
@@ -1045,7 +1260,7 @@ void *MALLOC0_NAME(realloc)(void *p, size_t n)
     if (!(moved = block_alloc(size)))
         return 0;
     words_copy(moved + TAG_BYTES, (uintptr_t)p, have - TAG_BYTES);
-    block_release(block);
+    block_free(block);
     return payload_of(moved);
 }
 
@@ -1068,7 +1283,7 @@ static void *aligned_block(size_t align, size_t n)
         lead += align;
     if (lead) {
         header_set(block + lead, block_size(block) - lead, 0);
-        header_set(block, lead, 0);
+        header_resize(block, lead);
         block_release(block);
         block += lead;
     }
@@ -1127,6 +1342,7 @@ static int mark_block_ends_at(uintptr_t mark)
 static struct scope *reset_to(uintptr_t mark)
 {
     struct scope *scope = scope_of_mark(mark);
+    quick_forget();
     tail_reset(mark);
     gaps_reset(scope->gaps);
     scope_empty(scope);
@@ -1142,6 +1358,8 @@ void *MALLOC0_NAME(free_get_mark)(void)
 {
     uintptr_t block;
     struct scope *scope;
+    if (quick_count) /* they would be in the scope around the new one */
+        quick_release_all();
     if (heap_tail == scope_now->floor) {
         scope_now->takes++;
         return (void *)heap_tail;
@@ -1213,6 +1431,7 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
     heap_start = heap_tail = base_mark = peak_tail = start + HEAP_LEAD;
     stale_next = NO_STALE;
     scopes_start(heap_start);
+    quick_forget();
     region_end = heap_start; /* too small for a block: every allocation fails */
     if (bytes > heap_start - (uintptr_t)region)
         region_end = (uintptr_t)region + bytes;
@@ -1224,8 +1443,9 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
  */
 
 /* Walks the blocks, adding up stats and counting the holes that must be
- * listed; returns 1 if every tag is consistent and every mark taken. */
-static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
+ * listed and the quick blocks; returns 1 if every tag is consistent and
+ * every mark taken. */
+static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed, uintptr_t *quick)
 {
     uintptr_t block = HEAP_START;
     int base_found = base_mark == HEAP_START;
@@ -1239,18 +1459,19 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
     stats->bytes_in_use = stats->blocks_in_use = stats->bytes_free = 0;
     stats->marks = 0;
     stats->scope_floor = HEAP_START;
-    *listed = 0;
+    *listed = *quick = 0;
     while (block < heap_tail) {
         tag_t tag = *tag_at(block);
         uintptr_t size = tag_size(tag);
-        if (!block_fits(block, size) || (tag & FREE_BIT && tag & (MARK_BIT | PREV_FREE)) ||
-            !(tag & PREV_FREE) != !(previous & FREE_BIT))
+        if (!block_fits(block, size) || !(tag & PREV_FREE) != !(previous & FREE_BIT))
             return 0;
         if (tag & FREE_BIT) {
-            if (*tag_at(block + size - TAG_BYTES) != tag)
+            if (*tag_at(block + size - TAG_BYTES) != (tag & ~PREV_FREE) ||
+                !(hole_tag(tag) || quick_tag(tag)) || (hole_tag(tag) && hole_tag(previous)))
                 return 0;
             stats->bytes_free += size;
-            *listed += hole_listed(size);
+            *listed += hole_tag(tag) && hole_listed(size);
+            *quick += quick_tag(tag);
         } else if ((tag & MARK_BIT) && size != MARK_BLOCK) {
             if (!gap_block_consistent(block, block + size, &gap))
                 return 0;
@@ -1265,7 +1486,7 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
         }
         previous = tag;
         block += size;
-        base_found |= block == base_mark && (tag & MARK_BIT);
+        base_found |= block == base_mark && (tag & QUICK_FLAGS) == MARK_BIT;
     }
     return base_found && !(previous & FREE_BIT) && heap_tail <= peak_tail &&
            stale_next >= heap_tail && gap == gap_after(gaps_now()) &&
@@ -1274,8 +1495,8 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed)
 
 void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)
 {
-    uintptr_t listed;
-    heap_walk(stats, &listed);
+    uintptr_t listed, quick;
+    heap_walk(stats, &listed, &quick);
 }
 
 /* Does the chain of retired headers run up from stale_next to NO_STALE? */
@@ -1297,7 +1518,7 @@ static int stale_chain_consistent(void)
 int MALLOC0_NAME(malloc0_check)(void)
 {
     struct malloc0_stats stats;
-    uintptr_t listed;
-    return heap_walk(&stats, &listed) && holes_consistent(listed, stats.marks) &&
-           stale_chain_consistent();
+    uintptr_t listed, quick;
+    return heap_walk(&stats, &listed, &quick) && holes_consistent(listed, stats.marks) &&
+           quick_consistent(quick) && stale_chain_consistent();
 }

@@ -46,6 +46,15 @@
  *                   reaches the tail (stacks, levels, free_all), for the
  *                   smallest code.  The default profile also reuses holes
  *                   freed in any order, through segregated free lists.
+ *   MALLOC0_QUICK   default profile: 1 (the default when optimizing for
+ *                   speed) lets up to 64 small blocks (up to 256 bytes)
+ *                   freed in the innermost scope wait unmerged in stacks of
+ *                   their exact size, for the next request of that size:
+ *                   malloc and free then touch no neighbour.  They merge
+ *                   when memory would have to grow or a scope begins, and
+ *                   go back to the tail when it reaches them, so a heap
+ *                   whose blocks are all freed is empty.  0 (the default at
+ *                   -Os and -Oz) leaves them out, for smaller code.
  *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
  *                   below, instead of ignoring it.
  *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
@@ -156,7 +165,9 @@ void *MALLOC0_NAME(malloc)(size_t n);
 /*
  * Frees a block returned by malloc.  O(1): the block merges with free
  * neighbours at once, and a free block that reaches the end of the heap
- * gives its memory back to the end (the "tail").  A block freed below the
+ * gives its memory back to the end (the "tail"), taking with it the small
+ * blocks that MALLOC0_QUICK keeps waiting there (at most 64, each found in
+ * a stack of at most 64: a bounded amount of work).  A block freed below the
  * innermost mark (default profile) is listed with the scope that holds it,
  * found by stepping out one scope at a time: O(number of marks above the
  * block), O(1) when no mark is.  free(NULL) does nothing; an invalid
@@ -185,7 +196,8 @@ void MALLOC0_NAME(free_all)(void);
 void MALLOC0_NAME(free_all_mark)(void);
 
 /*
- * Returns the current tail as a mark and opens a scope there.  O(1).
+ * Returns the current tail as a mark and opens a scope there.  O(1)
+ * (with MALLOC0_QUICK, after merging at most 64 waiting blocks).
  * Marks nest like a stack (session, world, level, frame).  Returns NULL if
  * the heap cannot grow for the mark block (free_to_mark(NULL) and
  * free_pop_mark(NULL) do nothing).  When the tail already is a mark (nothing

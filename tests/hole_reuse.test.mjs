@@ -50,6 +50,46 @@ for (const build of DEFAULT_BUILDS) {
     shadow.verifyAll();
   });
 
+  // Small freed blocks may wait unmerged for a request of their size
+  // (MALLOC0_QUICK, on in these -O2 builds): they must still give their
+  // memory back to the tail, and merge when a scope begins.
+  test(`small blocks freed in any order give all memory back to the tail, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    const rng = random(5);
+    const { heap_base: base } = heap.stats();
+    for (let round = 0; round < 20; round++) {
+      const blocks = [];
+      for (let i = 0; i < 200; i++) blocks.push(shadow.malloc(rng.below(300)));
+      const last = blocks.pop();
+      while (blocks.length) shadow.free(blocks.splice(rng.below(blocks.length), 1)[0]);
+      assert.ok(heap.check());
+      shadow.free(last);
+      assert.equal(heap.stats().tail, base, `round ${round}: the heap is not empty`);
+      assert.equal(heap.stats().bytes_free, 0);
+    }
+    shadow.assertAgrees();
+  });
+
+  test(`small blocks freed before a mark are holes below it, reused after the pop, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    const blocks = [];
+    for (let i = 0; i < 40; i++) blocks.push(shadow.malloc(24));
+    for (let i = 0; i < 40; i += 2) shadow.free(blocks[i]);
+    const freeBefore = heap.stats().bytes_free;
+    const mark = heap.getMark();
+    assert.equal(heap.stats().bytes_free, freeBefore, 'the freed blocks stay free');
+    const inside = shadow.malloc(24);
+    assert.ok(inside >= mark, 'a block in the scope lies above its mark');
+    shadow.free(inside);
+    heap.popMark(mark);
+    const again = shadow.malloc(24);
+    assert.ok(blocks.some((p, i) => i % 2 === 0 && p === again), 'a freed block below the mark is reused');
+    assert.ok(heap.check());
+    shadow.assertAgrees();
+  });
+
   test(`level blocks never land in world holes below the level's mark, ${build.name}`, () => {
     const heap = loadHeap(build);
     const shadow = new Shadow(heap);
