@@ -17,7 +17,8 @@
  *   tag = (size ^ TAG_KEY) | flags   (a free block's tags: size | flags)
  *        FREE_BIT   the block is free
  *        MARK_BIT   the block is a mark: its payload is the mark's record
- *                   (struct scope), never handed out; or a gap block
+ *                   (struct scope), never handed out; or a gap block;
+ *                   with FREE_BIT, a quick block (see Quick lists)
  *        PREV_FREE  the block before this one is free: its footer is the
  *                   word before this header
  *
@@ -38,7 +39,8 @@
  * neighbours, which it finds in O(1): the header after it, and the footer
  * before it if its own header says the block before is free; a free block
  * that reaches the tail moves the tail back.  No two free blocks are
- * neighbours, and the last block is never free.  free_all and free_to_mark
+ * neighbours (but for quick blocks, which do not merge), and the last
+ * block is never free.  free_all and free_to_mark
  * move the tail back to a mark in one step.  A mark is the end of a mark
  * block: since a mark block is never free, no merge can straddle a mark, so
  * the tail can always be set back to one.  free_pop_mark does the same and

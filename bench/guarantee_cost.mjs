@@ -40,7 +40,7 @@ const GUARANTEES = {
   'malloc returns NULL when memory.grow fails': [[
     'if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)\n        return 0;', '']],
   'malloc returns NULL for sizes that would wrap around': [
-    ['if (n > MAX_BLOCK - (TAGS_PER_BLOCK_BYTES + ALIGN))\n        return 0;', ''],
+    ['if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))\n        return 0;', ''],
     ['        if (size > NO_STALE - block)\n            return 0;\n', '']],
   'pages others grew are never used (gaps)': [
     ['    if (gap && size + TAG_BYTES > gap->begin - heap_tail)\n        return gap_end(gap) - heap_tail;\n', ''],
@@ -50,18 +50,22 @@ const GUARANTEES = {
     '    if (!block)\n        block = block_append(size, 0);']],
   'free ignores pointers that are not blocks in use': [[
     '    if (!MALLOC0_CHECKS)\n        return p ? block : 0;', '    return p ? block : 0;']],
-  'a footer never reads as a header (MALLOC0_ALIGN 4)': [[
-    '#define FOOTER_KEY (MALLOC0_CHECKS ? ~FLAG_BITS : 0)', '#define FOOTER_KEY 0']],
-  'tags retired by resets are erased (headers and footers)': [
+  'free checks the header after the block as well': [
+    ['    tag_t header, next;\n    if (block - HEAP_START', '    tag_t header;\n    if (block - HEAP_START'],
+    ['    block += used_size(header);\n    if (block == heap_tail)\n        return 1;\n    next = *tag_at(block);\n' +
+     '    return !(next & PREV_FREE) && block_fits(block, tag_size(next));', '    return 1;']],
+  'sizes in accepted headers are scrambled (common data never reads as one)': [[
+    '#define TAG_KEY (MALLOC0_CHECKS ? (tag_t)0x9e3779b8 : 0)', '#define TAG_KEY 0']],
+  'headers retired by resets are erased': [
     ['while (MALLOC0_CHECKS && stale_next < end) {', 'while (0 && stale_next < end) {'],
     ['    if (MALLOC0_CHECKS) {\n        if (stale_next != heap_tail)', '    if (0) {\n        if (stale_next != heap_tail)']],
-  'tags of freed and merged blocks are erased': [[
-    '    if (MALLOC0_CHECKS)\n        *tag_at(address) = 0;', '    (void)address;']],
+  'headers of freed and merged blocks are erased': [[
+    '    if (MALLOC0_CHECKS)\n        *tag_at(address) = FREE_BIT | MARK_BIT;', '    (void)address;']],
   'marks that are not live are ignored': [[
     '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
   'peak tail (calloc zeroes only reused memory; stats)': [[
     '        if (end > peak_tail)\n            peak_tail = end;\n', '']],
-  'memory grows by an eighth, not by each need (speed)': [[
+  'memory grows by a sixteenth, not by each need (speed)': [[
     '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
     '    first = memory_grow(needed);']],
 };
