@@ -889,6 +889,23 @@ static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->
 
 static HOT void block_release(uintptr_t block);
 
+/* If *prev says the block before block is free and it is a hole, takes the
+ * hole out of its list and returns its start, with *prev now what the
+ * hole's header says of the block before it; else returns block. */
+static HOT uintptr_t hole_before_taken(uintptr_t block, tag_t *prev)
+{
+    tag_t footer;
+    if (!*prev)
+        return block;
+    footer = *tag_at(block - TAG_BYTES);
+    if (QUICK && !hole_tag(footer))
+        return block;
+    block -= free_size(footer);
+    hole_remove(block);
+    *prev = *tag_at(block) & PREV_FREE;
+    return block;
+}
+
 #if QUICK
 
 /*
@@ -920,7 +937,14 @@ static link_t quick_heads[QUICK_CLASSES];
 static uintptr_t quick_count, quick_bytes;
 
 static link_t *quick_head(uintptr_t size) { return &quick_heads[size / GRAIN - 1]; }
-static link_t *quick_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
+
+/* Takes the quick block that link points to, of size bytes, off its stack. */
+static void quick_unlink(link_t *link, uintptr_t size)
+{
+    *link = *hole_next(*link);
+    quick_count--;
+    quick_bytes -= size;
+}
 
 /* The quick block for size bytes, tagged in use, or 0. */
 static HOT uintptr_t quick_take(uintptr_t size)
@@ -929,9 +953,7 @@ static HOT uintptr_t quick_take(uintptr_t size)
     uintptr_t block;
     if (size > QUICK_MAX || !(block = *(head = quick_head(size))))
         return 0;
-    *head = *quick_next(block);
-    quick_count--;
-    quick_bytes -= size;
+    quick_unlink(head, size);
     header_set(block, size, *tag_at(block) & PREV_FREE);
     prev_free_clear(block + size);
     return block;
@@ -957,7 +979,7 @@ static HOT int quick_keep(uintptr_t block)
         block < scope_now->floor || next_to_large_hole(block, header, end))
         return 0;
     head = quick_head(size);
-    *quick_next(block) = *head;
+    *hole_next(block) = *head;
     *head = block;
     quick_count++;
     quick_bytes += size;
@@ -972,10 +994,8 @@ static void quick_remove(uintptr_t block)
 {
     link_t *link = quick_head(hole_size(block));
     while (*link != block)
-        link = quick_next(*link);
-    *link = *quick_next(block);
-    quick_count--;
-    quick_bytes -= hole_size(block);
+        link = hole_next(*link);
+    quick_unlink(link, hole_size(block));
 }
 
 /* The tail moved back to just after a quick block: it goes too, and so
@@ -987,12 +1007,7 @@ static void quick_drop_last(void)
         uintptr_t block = heap_tail - free_size(*tag_at(heap_tail - TAG_BYTES));
         quick_remove(block);
         prev = *tag_at(block) & PREV_FREE;
-        if (prev && hole_tag(*tag_at(block - TAG_BYTES))) {
-            block -= free_size(*tag_at(block - TAG_BYTES));
-            hole_remove(block);
-            prev = *tag_at(block) & PREV_FREE;
-        }
-        heap_tail = block;
+        heap_tail = hole_before_taken(block, &prev);
     } while (prev);
 }
 
@@ -1005,9 +1020,7 @@ static void quick_release_all(void)
         while (*head) {
             uintptr_t block = *head;
             tag_t tag = *tag_at(block);
-            *head = *quick_next(block);
-            quick_count--;
-            quick_bytes -= free_size(tag);
+            quick_unlink(head, free_size(tag));
             header_set(block, free_size(tag), tag & PREV_FREE);
             block_release(block);
         }
@@ -1029,7 +1042,7 @@ static int quick_consistent(uintptr_t quick)
     unsigned class;
     uintptr_t block, listed = 0, bytes = 0;
     for (class = 0; class < QUICK_CLASSES; class++)
-        for (block = quick_heads[class]; block; block = *quick_next(block), bytes += (class + 1) * GRAIN)
+        for (block = quick_heads[class]; block; block = *hole_next(block), bytes += (class + 1) * GRAIN)
             if (++listed > quick || !quick_tag(*tag_at(block)) ||
                 hole_size(block) != (class + 1) * GRAIN || block < scope_now->floor ||
                 block >= heap_tail)
@@ -1061,11 +1074,7 @@ static HOT void block_release(uintptr_t block)
     tag_t header = *tag_at(block), next, prev = header & PREV_FREE;
     uintptr_t end = block + used_size(header);
     tag_erase(block); /* rewritten below, unless it leaves the layout */
-    if (prev && (!QUICK || hole_tag(*tag_at(block - TAG_BYTES)))) {
-        block -= free_size(*tag_at(block - TAG_BYTES));
-        hole_remove(block);
-        prev = *tag_at(block) & PREV_FREE;
-    }
+    block = hole_before_taken(block, &prev);
     if (end == heap_tail) {
         heap_tail = block;
         if (QUICK && prev)
@@ -1360,8 +1369,7 @@ void *MALLOC0_NAME(free_get_mark)(void)
 {
     uintptr_t block;
     struct scope *scope;
-    if (quick_count) /* they would be in the scope around the new one */
-        quick_release_all();
+    quick_release_all(); /* they would be in the scope around the new one */
     if (heap_tail == scope_now->floor) {
         scope_now->takes++;
         return (void *)heap_tail;
