@@ -291,7 +291,7 @@ clean:
 
 # Benchmarks: one driver (bench/driver.c) linked against each allocator.
 BENCH_OPT := -O2 -fno-builtin
-BENCH_WASM := $(foreach a,default tiny bump floor dlmalloc,$(B)/bench/$(a).wasm)
+BENCH_WASM := $(foreach a,default tiny original bump floor dlmalloc,$(B)/bench/$(a).wasm)
 $(B)/bench/default.wasm: $(LIB) bench/driver.c | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS -o $@ malloc0.c bench/driver.c

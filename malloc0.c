@@ -127,14 +127,16 @@
 #endif
 
 /* Optimizing for speed, helpers on the malloc and free paths are inlined
- * and shortcuts that cost code are taken; optimizing for size (-Os, -Oz),
- * neither. */
+ * (HOT), their rare long ways kept out of line (COLD), and shortcuts that
+ * cost code are taken; optimizing for size (-Os, -Oz), none of these. */
 #ifdef __OPTIMIZE_SIZE__
 #define FOR_SPEED 0
 #define HOT
+#define COLD
 #else
 #define FOR_SPEED 1
 #define HOT __attribute__((always_inline)) inline
+#define COLD __attribute__((noinline))
 #endif
 
 /* MALLOC0_QUICK=1 (default profile) keeps small freed blocks in quick
@@ -253,6 +255,7 @@ static uintptr_t heap_start = INITIAL_HEAP_START, region_end = INITIAL_HEAP_STAR
 static uintptr_t heap_tail = INITIAL_HEAP_START;
 static uintptr_t base_mark = INITIAL_HEAP_START;
 static uintptr_t peak_tail = INITIAL_HEAP_START;
+static uintptr_t tail_limit = INITIAL_HEAP_START;
 static uintptr_t stale_next = NO_STALE;
 
 /* ---------------------------------------------------------------------------
@@ -473,6 +476,14 @@ static int memory_grow_for(uintptr_t end)
     return 1;
 }
 
+/* The highest end of a block at the tail that memory holds, with a tag
+ * beyond, short of the gap ahead. */
+static uintptr_t memory_reach(void)
+{
+    struct gap *gap = (struct gap *)gap_passed->next;
+    return (gap ? gap->begin : heap_pages << PAGE_SHIFT) - TAG_BYTES;
+}
+
 /* If a gap is in the way of size more bytes at the tail (and a tag beyond),
  * the size of the gap block that passes it, from the tail; else 0. */
 static uintptr_t gap_in_way(uintptr_t size)
@@ -513,6 +524,7 @@ static uintptr_t memory_end(void) { return region_end; }
 
 /* A native region does not grow: it holds end and a tag beyond, or not. */
 static int memory_holds(uintptr_t end) { return end <= region_end - TAG_BYTES; }
+static uintptr_t memory_reach(void) { return region_end - TAG_BYTES; }
 static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
 static uintptr_t gap_in_way(uintptr_t size) { return (void)size, 0; }
 static void gap_passed_by(uintptr_t block, uintptr_t span) { (void)block, (void)span; }
@@ -529,7 +541,7 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 /* Moves the tail up by size bytes, past any gaps in the way, growing memory
  * if needed; returns where the bytes start, or 0 with nothing changed but
  * gaps passed. */
-static uintptr_t tail_take(uintptr_t size)
+static uintptr_t tail_move(uintptr_t size)
 {
     for (;;) {
         uintptr_t block = heap_tail, span = gap_in_way(size), end = block + (span ? span : size);
@@ -550,6 +562,39 @@ static uintptr_t tail_take(uintptr_t size)
     }
 }
 
+/* How far the tail can move up with nothing else to do (see tail_take). */
+static uintptr_t tail_reach(void)
+{
+    uintptr_t end = memory_reach();
+    return MALLOC0_CHECKS && stale_next < end ? stale_next : end;
+}
+
+/* tail_take's long way: tail_move, then the limit renewed. */
+static COLD uintptr_t tail_take_far(uintptr_t size)
+{
+    uintptr_t block = tail_move(size);
+    if (FOR_SPEED)
+        tail_limit = block ? tail_reach() : heap_tail;
+    return block;
+}
+
+/* The tail moves up by size bytes at once while its end stays at or below
+ * tail_limit: memory holds it with a tag beyond, no gap is in the way and
+ * no retired header lies below it.  When optimizing for speed, every other
+ * move renews the limit (or lowers it to the tail, which sends the next
+ * take the long way). */
+static HOT uintptr_t tail_take(uintptr_t size)
+{
+    uintptr_t block = heap_tail;
+    if (FOR_SPEED && size <= tail_limit - block) {
+        heap_tail = block + size;
+        if (heap_tail > peak_tail)
+            peak_tail = heap_tail;
+        return block;
+    }
+    return tail_take_far(size);
+}
+
 /* Moves the tail down to mark and chains the headers above it as retired.
  * Memory always reaches past the tail, so the link fits there. */
 static void tail_reset(uintptr_t mark)
@@ -559,7 +604,7 @@ static void tail_reset(uintptr_t mark)
             *tag_at(heap_tail) = stale_link(stale_next, heap_tail);
         stale_next = mark;
     }
-    heap_tail = mark;
+    heap_tail = tail_limit = mark;
 }
 
 /* The size of the block for n payload bytes, or 0 if no block can be that
@@ -574,7 +619,7 @@ static tag_t block_size_for(uintptr_t n)
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
  * with nothing changed. */
-static uintptr_t block_append(tag_t size, tag_t flags)
+static HOT uintptr_t block_append(tag_t size, tag_t flags)
 {
     uintptr_t block = tail_take(size);
     if (block)
@@ -1438,7 +1483,7 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
 void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
 {
     uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
-    heap_start = heap_tail = base_mark = peak_tail = start + HEAP_LEAD;
+    heap_start = heap_tail = base_mark = peak_tail = tail_limit = start + HEAP_LEAD;
     stale_next = NO_STALE;
     scopes_start(heap_start);
     quick_forget();

@@ -20,9 +20,13 @@ const here = new URL('./', import.meta.url);
 
 // The em- modules: the same driver built by emcc over malloc0, emmalloc and
 // emscripten's dlmalloc (standalone wasm).
-const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'bump', 'floor'];
+// original: the first malloc0 (bench/original.c), on the LIFO workload only:
+// it reuses no memory below the tail and has no realloc.
+const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
+  'floor'];
 const files = { malloc0: 'default', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
-  emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', bump: 'bump', floor: 'floor' };
+  emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', original: 'original', bump: 'bump', floor: 'floor' };
+const ONLY = { original: ['lifo'] };
 // What the em- modules import: a hook for JS views, which this driver has none of.
 const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
 const modules = Object.fromEntries(ALLOCATORS.map((a) =>
@@ -52,6 +56,7 @@ function scaling(name, n) {
 }
 
 function runOnce(allocator, [name, args, live]) {
+  if (ONLY[allocator] && !ONLY[allocator].includes(name)) return null;
   const { exports } = new WebAssembly.Instance(modules[allocator], IMPORTS);
   if (exports._initialize) exports._initialize();
   if (!exports[name]) return null; // marks: malloc0 only
@@ -81,7 +86,7 @@ for (let r = 0; r < REPEATS; r++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = [];
 for (const [workload, byAllocator] of Object.entries(results)) {
-  const timed = Object.entries(byAllocator).filter(([a]) => a !== 'floor' && a !== 'bump');
+  const timed = Object.entries(byAllocator).filter(([a]) => !['floor', 'bump', 'original'].includes(a));
   const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
   // Allocator cost: ns per pair less the floor's (the loop itself).
   const floor = byAllocator.floor ? median(byAllocator.floor.map((x) => x.ns)) : NaN; // marks: none
@@ -98,6 +103,7 @@ for (const [workload, byAllocator] of Object.entries(results)) {
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${cpus().length}-core ${cpus()[0].model.trim()}, Node ${process.version}`;
 const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks', 'frame_loop'];
+const cost = (workload, allocator) => rows.find((x) => x.workload === workload && x.allocator === allocator).cost;
 const cell = (workload, allocator, field, digits) => {
   const row = rows.find((x) => x.workload === workload && x.allocator === allocator);
   return row && Number.isFinite(row[field]) ? row[field].toFixed(digits) : '–';
@@ -116,6 +122,8 @@ table('ns per malloc+free pair (bump never frees; floor does nothing: the loop i
 table('ns per pair / the fastest allocator', MAIN, 'ratio', 2);
 table('allocator cost (ns per pair less the floor\'s) / dlmalloc\'s', MAIN, 'vsDlmalloc', 2);
 table('allocator cost / emmalloc\'s', MAIN, 'vsEmmalloc', 2);
+console.log(`\nLIFO: the original's allocator cost / the tiny profile's: ${
+  (cost('lifo', 'original') / cost('lifo', 'malloc0-tiny')).toFixed(2)} (at least 1: the tiny profile is no slower)`);
 table('peak live bytes (what the workload itself holds)', MAIN, 'live', 0);
 table('peak heap pages (64 KiB above the heap base)', MAIN, 'pages', 0);
 table('overhead: peak heap bytes / peak live bytes', MAIN, 'overhead', 2);
@@ -141,7 +149,7 @@ if (!QUICK) {
 
 // Two bar charts, ns per pair and peak pages, for the main workloads.
 function plot() {
-  const shown = ALLOCATORS.filter((a) => a !== 'floor');
+  const shown = ALLOCATORS.filter((a) => a !== 'floor' && !ONLY[a]);
   const wide = (field) => [`workload\t${shown.join('\t')}`,
     ...MAIN.map((w) => `${w}\t${shown.map((a) => cell(w, a, field, 2).replace('–', 'NaN')).join('\t')}`)].join('\n');
   writeFileSync(new URL('plot-ns.tsv', dir), `${wide('ns')}\n`);
