@@ -398,19 +398,20 @@ struct gap {
 static struct gap first_gap;
 static struct gap *gap_passed = &first_gap, *gap_last = &first_gap;
 
-/* The end of a gap's block: the first block start after the record. */
+/* The end of a gap's block: the first block start after the record, which
+ * starts a page. */
 static uintptr_t gap_end(struct gap *gap)
 {
-    return (((uintptr_t)gap + sizeof *gap + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1)) - TAG_BYTES;
+    return (uintptr_t)gap + ((sizeof *gap + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1)) - TAG_BYTES;
 }
 
 /* Records the memory from begin to at as a gap, whose record starts the
- * heap's memory at at. */
+ * heap's memory at at: a page fresh from memory.grow, so its next link is
+ * already 0. */
 static void gap_add(uintptr_t at, uintptr_t begin)
 {
     struct gap *gap = (struct gap *)at;
     gap->begin = begin;
-    gap->next = 0;
     gap_last->next = (uintptr_t)gap;
     gap_last = gap;
 }
@@ -1394,8 +1395,9 @@ static int mark_block_ends_at(uintptr_t mark)
 
 /* Moves the tail down to mark, retiring every block above it, and makes
  * mark's scope current with its holes, all released, forgotten; returns
- * the scope's record. */
-static struct scope *reset_to(uintptr_t mark)
+ * the scope's record.  Out of line: inlined into its callers, it costs more
+ * code than the calls, and a reset is no hot path. */
+static __attribute__((noinline)) struct scope *reset_to(uintptr_t mark)
 {
     struct scope *scope = scope_of_mark(mark);
     quick_forget();
