@@ -58,7 +58,9 @@ VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG
-VARIANT_bulk   := -mbulk-memory
+# Bulk memory, and built for size as -Oz users build it: the tests cover the
+# code paths that optimizing for speed adds and those it skips.
+VARIANT_bulk   := -mbulk-memory $(OPT_SIZE)
 # All of wasm32's 4 GiB; past it, for wasm64.
 VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592

@@ -1,6 +1,6 @@
 // calloc, realloc, aligned_alloc, memalign, posix_memalign and
 // malloc_usable_size, as malloc0.h documents them, in both profiles, at
-// every alignment, with and without bulk memory.
+// every alignment, with and without bulk memory (the bulk builds at -Oz).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILDS, CHECKS, TAGS, grainOf, loadHeap } from './lib/heap.mjs';

@@ -40,7 +40,8 @@ export function wasmPath({ profile, align, wasm64 }, variant = 'plain') {
 }
 
 // variant: plain | max (linked with --max-memory) | import (host memory) |
-// debug (MALLOC0_DEBUG) | bulk (-mbulk-memory: memory.fill and memory.copy) |
+// debug (MALLOC0_DEBUG) | bulk (-mbulk-memory: memory.fill and memory.copy;
+// and -Oz, which leaves out what optimizing for speed adds) |
 // top (a maximum of 4 GiB)
 export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
   const { align } = build;
