@@ -478,7 +478,8 @@ static int memory_grow_for(uintptr_t end)
 }
 
 /* The highest end of a block at the tail that memory holds, with a tag
- * beyond, short of the gap ahead. */
+ * beyond, short of the gap ahead.  With all 4 GiB of wasm32 the shift wraps
+ * to 0, and the subtraction back to the last word: still the right end. */
 static uintptr_t memory_reach(void)
 {
     struct gap *gap = (struct gap *)gap_passed->next;
