@@ -525,8 +525,8 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 static uintptr_t memory_end(void) { return region_end; }
 
 /* A native region does not grow: it holds end and a tag beyond, or not. */
-static int memory_holds(uintptr_t end) { return end <= region_end - TAG_BYTES; }
 static uintptr_t memory_reach(void) { return region_end - TAG_BYTES; }
+static int memory_holds(uintptr_t end) { return end <= memory_reach(); }
 static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
 static uintptr_t gap_in_way(uintptr_t size) { return (void)size, 0; }
 static void gap_passed_by(uintptr_t block, uintptr_t span) { (void)block, (void)span; }
@@ -1460,7 +1460,6 @@ void MALLOC0_NAME(free_to_mark)(void *mark)
     reset_to(address);
 }
 
-
 /* Releases the scope's blocks, then ends one take of its mark; at the last
  * one the mark block goes and the scope around it is current again. */
 void MALLOC0_NAME(free_pop_mark)(void *mark)
@@ -1499,6 +1498,13 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
 /* ---------------------------------------------------------------------------
  * Diagnostics
  */
+
+/* Does the fast tail's limit hold: at the tail, or above it but no higher
+ * than the tail may reach with nothing else to do? */
+static int tail_limit_safe(void)
+{
+    return !FOR_SPEED || tail_limit == heap_tail || (tail_limit > heap_tail && tail_limit <= tail_reach());
+}
 
 /* Walks the blocks, adding up stats and counting the holes that must be
  * listed and the quick blocks; returns 1 if every tag is consistent and
@@ -1548,7 +1554,7 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed, uintptr_t *
     }
     return base_found && !(previous & FREE_BIT) && heap_tail <= peak_tail &&
            stale_next >= heap_tail && gap == gap_after(gaps_now()) &&
-           scope_now->floor <= heap_tail;
+           scope_now->floor <= heap_tail && tail_limit_safe();
 }
 
 void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)
