@@ -27,6 +27,9 @@ enum {
     ENTITIES = 2000, ENTITY_MIN = 16, ENTITY_MAX = 216,
     SCRATCH = 50, SCRATCH_MIN = 16, SCRATCH_MAX = 516, SPAWNS = 5, FRAME_SETTLED = 500,
     SCALING_MAX_LIVE = 1000000,
+    MIXED_SHORT = 1000, MIXED_LONG = 4000, MIXED_LONG_ONE_IN = 8, MIXED_MIN = 16, MIXED_MAX_LOG2 = 16,
+    PHASE_LIVE = 2000, PHASE_STEPS = 20000, PHASE_KEEP_ONE_IN = 10,
+    VECTOR_MAX = 8 << 20, VECTOR_START = 64, TEMPS = 256, TEMP_MIN = 16, TEMP_MAX = 16384, TEMPS_PER_GROWTH = 64,
 };
 
 static unsigned random_state;
@@ -53,16 +56,24 @@ static void start(unsigned seed)
     live_bytes = peak_live_bytes = 0;
 }
 
-/* Allocates slot i with n bytes, keeping count of live bytes. */
+static void live_add(size_t n)
+{
+    live_bytes += n;
+    if (live_bytes > peak_live_bytes)
+        peak_live_bytes = live_bytes;
+}
+
+/* Allocates slot i with n bytes, keeping count of live bytes.  Touches its
+ * first and last byte, as a program that fills it would. */
 static int take(unsigned i, size_t n)
 {
     if (!(slots[i] = malloc(n)))
         return 0;
     TOUCH(slots[i]);
+    if (n)
+        TOUCH((char *)slots[i] + n - 1);
     slot_sizes[i] = n;
-    live_bytes += n;
-    if (live_bytes > peak_live_bytes)
-        peak_live_bytes = live_bytes;
+    live_add(n);
     return 1;
 }
 
@@ -331,3 +342,120 @@ EXPORT(marks) unsigned marks(unsigned pairs)
     return done;
 }
 #endif
+
+/*
+ * Workloads shaped like real programs: large buffers, mixed sizes with
+ * random lifetimes, phases, a structure grown by realloc.  Each counts one
+ * pair per malloc+free or realloc.
+ */
+
+/* Images, audio, tensors: count live buffers of min_kib to max_kib KiB;
+ * each step picks one at random and allocates its replacement before it
+ * frees the old one, as a program that computes a new frame from the old
+ * one does. */
+EXPORT(large_buffers) unsigned large_buffers(unsigned steps, unsigned count, unsigned min_kib, unsigned max_kib)
+{
+    unsigned done, i;
+    start(11);
+    for (i = 0; i < count; i++)
+        if (!take(i, random_between(min_kib, max_kib) << 10))
+            return 0;
+    for (done = 0; done < steps; done++) {
+        i = random_next() % count;
+        if (!take(count, random_between(min_kib, max_kib) << 10))
+            return 0;
+        give(i);
+        slots[i] = slots[count], slot_sizes[i] = slot_sizes[count];
+    }
+    return done;
+}
+
+/* 16 bytes to 64 KiB, spread evenly over the powers of two. */
+static size_t mixed_size(void)
+{
+    return random_between(MIXED_MIN, (size_t)1 << random_between(5, MIXED_MAX_LOG2));
+}
+
+/* Many blocks of mixed sizes with random lifetimes: 1,000 short-lived ones
+ * replaced at random, and 4,000 long-lived ones, one of which is replaced
+ * every 8 steps. */
+EXPORT(mixed_lifetimes) unsigned mixed_lifetimes(unsigned pairs)
+{
+    unsigned done, i;
+    start(12);
+    for (i = 0; i < MIXED_SHORT + MIXED_LONG; i++)
+        if (!take(i, mixed_size()))
+            return 0;
+    for (done = 0; done < pairs; done++) {
+        i = done % MIXED_LONG_ONE_IN ? random_next() % MIXED_SHORT : MIXED_SHORT + random_next() % MIXED_LONG;
+        give(i);
+        if (!take(i, mixed_size()))
+            return 0;
+    }
+    return done;
+}
+
+/* Phases of a program, each with its own sizes (parsing, building a
+ * structure, rendering, ...): 2,000 live blocks replaced at random; at the
+ * end of a phase all but one block in 10 are freed, and those survivors
+ * live on through the next 10 phases. */
+EXPORT(phases) unsigned phases(unsigned pairs)
+{
+    static const unsigned short phase_min[] = {16, 1024, 64, 16384, 256}, phase_max[] = {256, 8192, 512, 65535, 4096};
+    unsigned done = 0, phase, i, step;
+    start(13);
+    for (phase = 0; done < pairs; phase++) {
+        unsigned kind = phase % (sizeof phase_min / sizeof *phase_min), first = PHASE_LIVE * (phase % PHASE_KEEP_ONE_IN);
+        size_t low = phase_min[kind], high = phase_max[kind];
+        if (phase >= PHASE_KEEP_ONE_IN)
+            for (i = first; i < first + PHASE_LIVE; i += PHASE_KEEP_ONE_IN)
+                give(i);
+        for (i = first; i < first + PHASE_LIVE; i++)
+            if (!take(i, random_between(low, high)))
+                return 0;
+        for (step = 0; step < PHASE_STEPS && done < pairs; step++, done++) {
+            i = first + random_next() % PHASE_LIVE;
+            give(i);
+            if (!take(i, random_between(low, high)))
+                return 0;
+        }
+        for (i = first; i < first + PHASE_LIVE; i++)
+            if (i % PHASE_KEEP_ONE_IN)
+                give(i);
+        done += PHASE_LIVE;
+    }
+    return done;
+}
+
+/* A long-lived vector grown by realloc to half again its size, from 64
+ * bytes to 8 MiB, beside short-lived temporaries of 16 bytes to 16 KiB
+ * (a ring of 256, 64 replaced between two growths); then it is freed and
+ * built again. */
+EXPORT(realloc_growth) unsigned realloc_growth(unsigned pairs)
+{
+    unsigned done = 0, ring = 0, i;
+    start(14);
+    for (i = 0; i < TEMPS; i++)
+        if (!take(i, random_between(TEMP_MIN, TEMP_MAX)))
+            return 0;
+    while (done < pairs) {
+        char *vector = 0;
+        size_t length = 0, capacity;
+        for (capacity = VECTOR_START; capacity <= VECTOR_MAX && done < pairs; capacity += capacity / 2) {
+            if (!(vector = realloc(vector, capacity)))
+                return 0;
+            live_add(capacity - length);
+            vector[capacity - 1] = 1;
+            length = capacity;
+            done++;
+            for (i = 0; i < TEMPS_PER_GROWTH; i++, done++, ring = (ring + 1) % TEMPS) {
+                give(ring);
+                if (!take(ring, random_between(TEMP_MIN, TEMP_MAX)))
+                    return 0;
+            }
+        }
+        free(vector);
+        live_bytes -= length;
+    }
+    return done;
+}

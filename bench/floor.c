@@ -1,9 +1,9 @@
 /* The cost of the benchmark loop itself: an allocator that does nothing.
  * Every block is the same scratch buffer, large enough for the largest
- * block a workload asks for (the string builder's 1 MiB). */
+ * block a workload asks for (a large buffer's 25 MiB). */
 typedef __SIZE_TYPE__ size_t;
 
-#define SCRATCH_BYTES ((1 << 20) + 64)
+#define SCRATCH_BYTES ((32 << 20) + 64)
 
 static char scratch[SCRATCH_BYTES];
 

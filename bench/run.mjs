@@ -27,6 +27,12 @@ const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmall
 const files = { malloc0: 'default', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
   emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', original: 'original', bump: 'bump', floor: 'floor' };
 const ONLY = { original: ['lifo'] };
+// Workloads shaped like real programs (bench/driver.c), with megabyte
+// buffers: bump, which never frees, would need gigabytes; the floor runs
+// them for the loop's own cost.  The tiny profile reuses memory only at the
+// tail and may run out of memory on them (shown as OOM).
+const REAL = ['large_buffers', 'large_buffers_tenth', 'mixed_lifetimes', 'phases', 'realloc_growth'];
+const SKIP = { bump: REAL };
 // What the em- modules import: a hook for JS views, which this driver has none of.
 const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
 const modules = Object.fromEntries(ALLOCATORS.map((a) =>
@@ -43,10 +49,22 @@ const WORKLOADS = {
   string_builder: ['string_builder', [pairs(2e6)]],
   marks: ['marks', [pairs(2e6)]],
   frame_loop: ['frame_loop', [FRAMES]],
+  // 20 buffers of 5-25 MiB, 2,000 replacements; and at a tenth of the sizes.
+  large_buffers: ['large_buffers', [QUICK ? 20 : 2000, 20, 5 << 10, 25 << 10]],
+  large_buffers_tenth: ['large_buffers', [QUICK ? 20 : 2000, 20, 512, 2560]],
+  mixed_lifetimes: ['mixed_lifetimes', [pairs(1e6)]],
+  phases: ['phases', [pairs(1e6)]],
+  realloc_growth: ['realloc_growth', [pairs(1e6)]],
   ...scaling('replace_random', pairs(1e6)),
   ...scaling('stacks_on_top', pairs(4e6)),
   ...scaling('hole_then_tail', pairs(4e6)),
 };
+
+// BENCH_ONLY=a,b runs only those workloads (a quicker look while working).
+if (process.env.BENCH_ONLY) {
+  const only = process.env.BENCH_ONLY.split(',');
+  for (const w of Object.keys(WORKLOADS)) if (!only.includes(w)) delete WORKLOADS[w];
+}
 
 // One workload per live count, 10^3 to 10^6, prepared before the timer:
 // O(1) means flat columns.
@@ -57,6 +75,7 @@ function scaling(name, n) {
 
 function runOnce(allocator, [name, args, live]) {
   if (ONLY[allocator] && !ONLY[allocator].includes(name)) return null;
+  if (SKIP[allocator]?.includes(name)) return null;
   const { exports } = new WebAssembly.Instance(modules[allocator], IMPORTS);
   if (exports._initialize) exports._initialize();
   if (!exports[name]) return null; // marks: malloc0 only
@@ -64,6 +83,7 @@ function runOnce(allocator, [name, args, live]) {
   const start = performance.now();
   const done = exports[name](...args);
   const ms = performance.now() - start;
+  if (!done && REAL.includes(name) && allocator === 'malloc0-tiny') return { oom: true };
   if (!done) throw new Error(`${allocator} ${name}: malloc returned NULL`);
   // Memory never shrinks: its size now is its peak. The driver's own data
   // lies below the heap base and is left out.
@@ -86,12 +106,17 @@ for (let r = 0; r < REPEATS; r++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = [];
 for (const [workload, byAllocator] of Object.entries(results)) {
-  const timed = Object.entries(byAllocator).filter(([a]) => !['floor', 'bump', 'original'].includes(a));
+  const timed = Object.entries(byAllocator).filter(([a, runs]) => !['floor', 'bump', 'original'].includes(a) &&
+    !runs.some((x) => x.oom));
   const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
   // Allocator cost: ns per pair less the floor's (the loop itself).
   const floor = byAllocator.floor ? median(byAllocator.floor.map((x) => x.ns)) : NaN; // marks: none
-  const costOf = (a) => (byAllocator[a] ? median(byAllocator[a].map((x) => x.ns)) - floor : NaN);
+  const costOf = (a) => (byAllocator[a] && !byAllocator[a].some((x) => x.oom) ? median(byAllocator[a].map((x) => x.ns)) - floor : NaN);
   for (const [allocator, runs] of Object.entries(byAllocator)) {
+    if (runs.some((x) => x.oom)) {
+      rows.push({ workload, allocator, oom: true });
+      continue;
+    }
     const ns = median(runs.map((x) => x.ns));
     const { pages, heap, live, settled } = runs[0];
     const cost = ns - floor;
@@ -100,29 +125,40 @@ for (const [workload, byAllocator] of Object.entries(results)) {
   }
 }
 
+const clangVersion = () => execFileSync(process.env.CC ?? 'clang', ['--version']).toString().match(/version (\S+)/)[1];
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${cpus().length}-core ${cpus()[0].model.trim()}, Node ${process.version}`;
 const MAIN = ['lifo', 'fifo', 'random_free', 'steady', 'churn', 'string_builder', 'marks', 'frame_loop'];
 const field = (workload, allocator, name) => rows.find((x) => x.workload === workload && x.allocator === allocator)[name];
 const cell = (workload, allocator, field, digits) => {
   const row = rows.find((x) => x.workload === workload && x.allocator === allocator);
+  if (row?.oom) return 'OOM';
   return row && Number.isFinite(row[field]) ? row[field].toFixed(digits) : '–';
 };
-const table = (title, workloads, field, digits) => {
-  console.log(`\n${title}\n`);
-  console.log(`| workload | ${ALLOCATORS.join(' | ')} |`);
-  console.log(`|---|${ALLOCATORS.map(() => '---:').join('|')}|`);
+// What is printed also goes to bench/RESULTS.md.
+const lines = [];
+const out = (line) => {
+  console.log(line);
+  lines.push(line);
+};
+const table = (title, all, field, digits) => {
+  const workloads = all.filter((w) => results[w]);
+  if (!workloads.length) return;
+  const shown = ALLOCATORS.filter((a) => workloads.some((w) => rows.some((x) => x.workload === w && x.allocator === a)));
+  out(`\n${title}\n`);
+  out(`| workload | ${shown.join(' | ')} |`);
+  out(`|---|${shown.map(() => '---:').join('|')}|`);
   for (const w of workloads) {
-    console.log(`| ${w} | ${ALLOCATORS.map((a) => cell(w, a, field, digits)).join(' | ')} |`);
+    out(`| ${w} | ${shown.map((a) => cell(w, a, field, digits)).join(' | ')} |`);
   }
 };
 
-console.log(`${date}, ${machine}, median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}.`);
+out(`# malloc0 benchmark results\n\n\`make bench\` on ${date}, ${machine}, clang ${clangVersion()}, median of ${REPEATS}${QUICK ? ' (QUICK: smoke run, figures not meaningful)' : ''}.`);
 table('ns per malloc+free pair (bump never frees; floor does nothing: the loop itself)', MAIN, 'ns', 1);
 table('ns per pair / the fastest allocator', MAIN, 'ratio', 2);
 table('allocator cost (ns per pair less the floor\'s) / dlmalloc\'s', MAIN, 'vsDlmalloc', 2);
 table('allocator cost / emmalloc\'s', MAIN, 'vsEmmalloc', 2);
-console.log(`\nLIFO, the original / the tiny profile (at least 1: the tiny profile is no slower): ns per pair ${
+if (results.lifo) out(`\nLIFO, the original / the tiny profile (at least 1: the tiny profile is no slower): ns per pair ${
   (field('lifo', 'original', 'ns') / field('lifo', 'malloc0-tiny', 'ns')).toFixed(2)}, allocator cost ${
   (field('lifo', 'original', 'cost') / field('lifo', 'malloc0-tiny', 'cost')).toFixed(2)}`);
 table('peak live bytes (what the workload itself holds)', MAIN, 'live', 0);
@@ -131,20 +167,26 @@ table('overhead: peak heap bytes / peak live bytes', MAIN, 'overhead', 2);
 table('frame_loop: heap pages at frame 500 (then at frame 3,000 in the pages table); malloc0 pops a scope per frame, dlmalloc frees each scratch block', ['frame_loop'], 'settled', 0);
 const SCALING = Object.keys(WORKLOADS).filter((w) => w.includes('@'));
 table('O(1): ns per pair as live blocks grow from 10^3 to 10^6', SCALING, 'ns', 1);
+table('programs shaped like real ones (bench/driver.c): peak heap pages (OOM: malloc returned NULL)', REAL, 'pages', 0);
+table('programs shaped like real ones: overhead, peak heap bytes / peak live bytes', REAL, 'overhead', 2);
+table('programs shaped like real ones: ns per malloc+free pair (or realloc)', REAL, 'ns', 1);
+table('programs shaped like real ones: allocator cost / dlmalloc\'s', REAL, 'vsDlmalloc', 2);
+table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsEmmalloc', 2);
 
 // Code-section bytes of each allocator exporting malloc and free, read from
 // the modules the Makefile built at -Oz.
 const codeBytes = (file) => codeSectionBytes(readFileSync(new URL(file, dir)));
 const SIZE_FILES = { malloc0: 'size-default.wasm', 'malloc0-tiny': 'size-tiny.wasm', dlmalloc: 'size-dlmalloc.wasm', bump: 'size-bump.wasm' };
-console.log('\ncode-section bytes, malloc and free exported, -Oz\n');
-console.log(`| ${Object.keys(SIZE_FILES).join(' | ')} |`);
-console.log(`|${Object.keys(SIZE_FILES).map(() => '---:').join('|')}|`);
-console.log(`| ${Object.values(SIZE_FILES).map(codeBytes).join(' | ')} |`);
+out('\ncode-section bytes, malloc and free exported, -Oz\n');
+out(`| ${Object.keys(SIZE_FILES).join(' | ')} |`);
+out(`|${Object.keys(SIZE_FILES).map(() => '---:').join('|')}|`);
+out(`| ${Object.values(SIZE_FILES).map(codeBytes).join(' | ')} |`);
 
-if (!QUICK) {
+if (!QUICK && !process.env.BENCH_ONLY) {
   const tsv = ['workload\tallocator\tns_per_pair\tratio\tpeak_pages\tpeak_live_bytes\toverhead',
-    ...rows.map((r) => [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
+    ...rows.map((r) => r.oom ? [r.workload, r.allocator, 'OOM'].join('\t') : [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
   writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
+  writeFileSync(new URL('RESULTS.md', here), `${lines.join('\n')}\n`);
   plot();
 }
 
@@ -157,5 +199,5 @@ function plot() {
   writeFileSync(new URL('plot-pages.tsv', dir), `${wide('pages')}\n`);
   execFileSync('gnuplot', ['-e', `data_dir='${dir.pathname}'; output='${new URL('results.svg', here).pathname}'; ` +
     `subtitle='${date}, ${machine}'; columns=${shown.length + 1}`, new URL('plot.gp', here).pathname]);
-  console.log('\nwrote bench/results.tsv and bench/results.svg');
+  console.log('\nwrote bench/RESULTS.md, bench/results.tsv and bench/results.svg');
 }
