@@ -170,12 +170,13 @@ native-deps:
 	if [ -n "$$missing" ]; then $(call install,$$missing,the native tests); fi
 
 # libFuzzer over the shadow model, one target per profile, in a region small
-# enough that running out of memory is common.  FUZZ_SECONDS per profile.
+# enough that running out of memory is common (4 MiB: the model asks for
+# buffers of up to 4 MiB).  FUZZ_SECONDS per profile.
 # FUZZ_SANITIZE= (empty) leaves only the model's checks, three times faster,
 # for long runs.
 FUZZ_SECONDS  ?= 60
 FUZZ_SANITIZE ?= address,undefined
-FUZZ_REGION   := 262144
+FUZZ_REGION   := 4194304
 FUZZ_DIR      := $(B)/native/fuzz$(if $(FUZZ_SANITIZE),-sanitized,-plain)
 $(FUZZ_DIR)/%: $(NATIVE_DEPS) tests/native/fuzz_target.c | native-deps
 	@mkdir -p $(@D)

@@ -60,17 +60,20 @@
  *
  * Holes (the default profile; MALLOC0_TINY=1 leaves them out).  A free block
  * below the tail is a hole.  Holes of at least MIN_HOLE bytes are kept in
- * segregated lists, one per size class, with a 64-bit mask of the classes
- * that are not empty, in the record of the scope that holds them:
+ * segregated lists, one per size class, with a bit set of the classes that
+ * are not empty, in the record of the scope that holds them:
  *
  *   classes  ...0 1 0 0 1 1 0            heads[c] -> hole -> hole -> 0
  *
- * A class spans a quarter of a power of two, so malloc finds a hole that
- * fits with one bit scan: the head of the request's own class if it is large
- * enough, else the head of the first non-empty larger class, all of whose
- * holes fit.  It splits off the rest as a new hole, and bumps the tail only
- * when no hole fits.  free unlinks the holes it merges with, in O(1) as the
- * lists are doubly linked.
+ * A class spans a quarter of a power of two, and the classes reach the
+ * largest block, so every class above a request's own holds only holes that
+ * fit it.  malloc takes the best fit among the first FIT_TRIES holes of its
+ * own class, else among the first FIT_TRIES of the next class that has any
+ * (one bit scan finds it), so that large holes stay whole for the requests
+ * only they can serve: freed buffers of megabytes are reused as surely as
+ * small blocks.  It splits off the rest as a new hole, and bumps the tail
+ * only when no hole fits.  free unlinks the holes it merges with, in O(1)
+ * as the lists are doubly linked.
  *
  * Quick lists (MALLOC0_QUICK, on when optimizing for speed).  A small block
  * freed in the current scope may skip the merge and the lists: it waits in
@@ -193,7 +196,7 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define TAG_KEY (MALLOC0_CHECKS ? (tag_t)0x9e3779b8 : 0)
 #define PAGE_SHIFT 16
 /* Memory grows by at least 1 / 2^GROW_SHIFT of the heap's size. */
-#define GROW_SHIFT 4
+#define GROW_SHIFT 6
 /* Where the chain of retired headers ends: above any tail, and an address
  * where a block could start, so that a skip tag reaches it. */
 #define NO_STALE (~(uintptr_t)(TAG_BYTES - 1))
@@ -451,11 +454,11 @@ static uintptr_t heap_pages;
 static int memory_holds(uintptr_t end) { return (end + TAG_BYTES - 1) >> PAGE_SHIFT < heap_pages; }
 
 /*
- * Grows memory so that it holds a block ending at end, by a sixteenth of the
+ * Grows memory so that it holds a block ending at end, by a 64th of the
  * heap or by what is needed, whichever is larger, and by exactly what is
  * needed if the host refuses the larger step: steps in proportion to the
  * heap keep memory.grow calls logarithmic in the heap's size and the slack
- * under a sixteenth of it.  If others grew memory since, the new pages lie
+ * under a 64th of it.  If others grew memory since, the new pages lie
  * after a gap, and the caller finds it ahead.  Returns 0 if the host
  * refuses.  The first call only learns what memory holds.
  */
@@ -676,41 +679,88 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
  * and the address of the link that points to it (a head or a next link).
  * In wasm32 that is 16 bytes; with 8-byte links, 24 and up. */
 #define MIN_HOLE ((2 * TAG_BYTES + 2 * sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
-#define CLASS_COUNT 64
 #define CLASS_SPLIT_LOG2 2
 #define SMALLEST_CLASS_LOG2 4
-/* Holes from 2^LARGEST_CLASS_LOG2 bytes up share the last class. */
-#define LARGEST_CLASS_LOG2 (SMALLEST_CLASS_LOG2 + (CLASS_COUNT >> CLASS_SPLIT_LOG2) - 1)
+/* Four classes for every power of two a tag's size can have. */
+#define CLASS_COUNT ((8 * sizeof(tag_t) - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2)
+#define MASK_BITS (8 * sizeof(class_mask_t))
+#define MASK_WORDS ((CLASS_COUNT + MASK_BITS - 1) / MASK_BITS)
+/* How many holes of its own class a request looks at for the best fit. */
+#define FIT_TRIES 8
 /* A back link to a list head carries this bit: links are tag-aligned. */
 #define HEAD_LINK ((link_t)1)
 
 _Static_assert(MIN_HOLE >= 1 << SMALLEST_CLASS_LOG2, "no hole is below class 0");
 _Static_assert(MIN_HOLE % GRAIN == 0, "holes are blocks");
-_Static_assert(CLASS_COUNT == 8 * sizeof(class_mask_t), "one mask bit per class");
+_Static_assert(MASK_WORDS * MASK_BITS >= CLASS_COUNT, "one mask bit per class");
 _Static_assert(HEAD_LINK < sizeof(tag_t), "links leave the head bit free");
+
+/* The set of classes whose lists are not empty: one bit per class. */
+typedef struct {
+    class_mask_t words[MASK_WORDS];
+} class_set;
+
+static int class_in(const class_set *set, unsigned class)
+{
+    return set->words[class / MASK_BITS] >> class % MASK_BITS & 1;
+}
+static void class_add(class_set *set, unsigned class)
+{
+    set->words[class / MASK_BITS] |= (class_mask_t)1 << class % MASK_BITS;
+}
+static void class_remove(class_set *set, unsigned class)
+{
+    set->words[class / MASK_BITS] &= ~((class_mask_t)1 << class % MASK_BITS);
+}
+
+static int class_set_empty(const class_set *set)
+{
+    class_mask_t any = 0;
+    unsigned word;
+    for (word = 0; word < MASK_WORDS; word++)
+        any |= set->words[word];
+    return !any;
+}
+
+/* The first class above class in set, or CLASS_COUNT if none: a bit scan
+ * per word, MASK_WORDS (2) at most, so O(1). */
+static unsigned class_above(const class_set *set, unsigned class)
+{
+    unsigned word = ++class / MASK_BITS;
+    class_mask_t bits;
+    if (class == CLASS_COUNT)
+        return CLASS_COUNT;
+    bits = set->words[word] & ((class_mask_t)-1 << class % MASK_BITS);
+    while (!bits) {
+        if (++word == MASK_WORDS)
+            return CLASS_COUNT;
+        bits = set->words[word];
+    }
+    return word * MASK_BITS + __builtin_ctzll(bits);
+}
 
 /*
  * A scope's record: the payload of its mark block, or base_scope for the
  * heap below the first mark.  Its lists hold the holes between its floor
- * and the next mark; a head counts only while its class's mask bit is set.
- * The current scope's mask lives in hole_classes, where malloc reads it.
+ * and the next mark; a head counts only while its class's bit is set.
+ * The current scope's set lives in hole_classes, where malloc reads it.
  */
 struct scope {
-    tag_t takes;          /* free_get_mark calls on this mark, less pops */
-    class_mask_t classes; /* the classes whose lists are not empty */
-    link_t floor;         /* where the scope starts: its mark */
-    link_t outer;         /* the record of the scope around this one */
-    link_t gaps;          /* the last gap passed below the mark */
+    tag_t takes;       /* free_get_mark calls on this mark, less pops */
+    class_set classes; /* the classes whose lists are not empty */
+    link_t floor;      /* where the scope starts: its mark */
+    link_t outer;      /* the record of the scope around this one */
+    link_t gaps;       /* the last gap passed below the mark */
     link_t heads[CLASS_COUNT];
 };
 
 static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
 /* The scope that blocks are allocated in. */
 static struct scope *scope_now = &base_scope;
-static class_mask_t hole_classes;
+static class_set hole_classes;
 
-/* Where the mask of scope's classes is kept now. */
-static class_mask_t *classes_of(struct scope *scope)
+/* Where the set of scope's classes is kept now. */
+static class_set *classes_of(struct scope *scope)
 {
     return scope == scope_now ? &hole_classes : &scope->classes;
 }
@@ -721,12 +771,12 @@ static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
 static uintptr_t hole_size(uintptr_t block) { return free_size(*tag_at(block)); }
 static int hole_listed(tag_t size) { return size >= MIN_HOLE; }
 
-/* Size classes: four per power of two, from MIN_HOLE up. */
+/* Size classes: four per power of two, from MIN_HOLE up to the largest
+ * block, so that every class but a request's own holds only holes that all
+ * fit it, or none that does. */
 static unsigned hole_class(tag_t size)
 {
     unsigned log2 = 31 - __builtin_clz(size);
-    if (log2 > LARGEST_CLASS_LOG2)
-        return CLASS_COUNT - 1;
     return (log2 - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2 |
            (size >> (log2 - CLASS_SPLIT_LOG2) & ((1 << CLASS_SPLIT_LOG2) - 1));
 }
@@ -734,15 +784,14 @@ static unsigned hole_class(tag_t size)
 static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(hole_size(block));
-    class_mask_t bit = (class_mask_t)1 << class;
-    class_mask_t *classes = classes_of(scope);
-    link_t next = *classes & bit ? scope->heads[class] : 0;
+    class_set *classes = classes_of(scope);
+    link_t next = class_in(classes, class) ? scope->heads[class] : 0;
     *hole_next(block) = next;
     *hole_back(block) = (uintptr_t)&scope->heads[class] | HEAD_LINK;
     if (next)
         *hole_back(next) = (uintptr_t)hole_next(block);
     scope->heads[class] = block;
-    *classes |= bit;
+    class_add(classes, class);
 }
 
 /* A hole that was first and last in its class leaves it empty: its back
@@ -758,13 +807,13 @@ static void hole_unlink(uintptr_t block)
     if (next) {
         *hole_back(next) = back;
     } else if (class < CLASS_COUNT) {
-        hole_classes &= ~((class_mask_t)1 << class);
+        class_remove(&hole_classes, class);
     } else if (back & HEAD_LINK) {
         struct scope *scope;
         class = hole_class(hole_size(block));
         scope = (struct scope *)(head - class * sizeof(link_t) -
                                  __builtin_offsetof(struct scope, heads));
-        scope->classes &= ~((class_mask_t)1 << class);
+        class_remove(&scope->classes, class);
     }
 }
 
@@ -813,34 +862,50 @@ static uintptr_t hole_use(uintptr_t block, tag_t size)
     return block;
 }
 
-/* A hole for a block of size bytes, split to that size and tagged in use,
- * or 0.  O(1): one bit scan, no list walk. */
-static uintptr_t hole_take(tag_t size)
+/* The best fit for size bytes among the first tries holes of class (the
+ * smallest that fits; an exact fit ends the walk), or 0. */
+static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t size, uintptr_t tries)
 {
-    unsigned class = hole_class_for(size);
-    class_mask_t larger = hole_classes & (~(class_mask_t)1 << class);
-    if (FOR_SPEED && !hole_classes)
+    uintptr_t block, best = 0, best_size = ~(uintptr_t)0;
+    if (!class_in(&hole_classes, class))
         return 0;
-    if (hole_classes >> class & 1 && hole_size(scope_now->heads[class]) >= size)
-        return hole_use(scope_now->heads[class], size);
-    if (larger)
-        return hole_use(scope_now->heads[__builtin_ctzll(larger)], size);
-    return 0;
+    for (block = scope_now->heads[class]; block && tries--; block = *hole_next(block)) {
+        uintptr_t have = hole_size(block);
+        if (have >= size && have < best_size) {
+            best = block;
+            best_size = have;
+            if (have == size)
+                break;
+        }
+    }
+    return best;
 }
 
-/* When memory has run out: a hole of the request's own class that fits but
- * is not the head (every larger class is empty, or hole_take would have
- * served it).  O(holes in that class), on the way to NULL only. */
+static uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class_for(size), size, tries); }
+
+/* A hole for a block of size bytes, split to that size and tagged in use,
+ * or 0: the best fit among FIT_TRIES holes of the request's class, else
+ * among FIT_TRIES of the smallest larger class that has any (all of whose
+ * holes fit).  O(FIT_TRIES): a bit scan and two bounded walks. */
+static uintptr_t hole_take(tag_t size)
+{
+    uintptr_t block;
+    unsigned larger;
+    if (class_set_empty(&hole_classes))
+        return 0;
+    block = hole_fit(size, FIT_TRIES);
+    if (!block && (larger = class_above(&hole_classes, hole_class_for(size))) < CLASS_COUNT)
+        block = hole_fit_in(larger, size, FIT_TRIES);
+    return block ? hole_use(block, size) : 0;
+}
+
+/* When memory has run out: any hole of the request's own class that fits
+ * (every larger class is empty, or hole_take would have served it).
+ * O(holes in that class), on the way to NULL only. */
 static uintptr_t hole_search(tag_t size)
 {
-    unsigned class = hole_class_for(size);
-    uintptr_t block;
-    if (!(hole_classes >> class & 1))
-        return 0;
-    for (block = scope_now->heads[class]; block; block = *hole_next(block))
-        if (hole_size(block) >= size)
-            return hole_use(block, size);
-    return 0;
+    uintptr_t block = hole_fit(size, ~(uintptr_t)0);
+    return block ? hole_use(block, size) : 0;
 }
 
 /* Makes scope current: blocks allocated from now on come from its holes
@@ -858,7 +923,7 @@ static void scope_enter(struct scope *scope)
 static void scope_empty(struct scope *scope)
 {
     scope_enter(scope);
-    hole_classes = 0;
+    hole_classes = (class_set){0};
 }
 
 /* Does one scope's list of class hold only free holes of that class that lie
@@ -867,7 +932,7 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
                                 uintptr_t ceiling, uintptr_t *listed)
 {
     uintptr_t back = (uintptr_t)&scope->heads[class] | HEAD_LINK, block;
-    if (!(*classes_of(scope) >> class & 1))
+    if (!class_in(classes_of(scope), class))
         return 1;
     for (block = scope->heads[class]; block; block = *hole_next(block)) {
         tag_t tag = *tag_at(block);

@@ -11,7 +11,7 @@ import { churn, fifo, steady } from './lib/workloads.mjs';
 const DEFAULT_BUILDS = BUILDS.filter((b) => b.profile === 'default');
 const LIVE_FACTOR = 1.25;
 const SMALL_CONSTANT = 4096;
-const GROWTH_SLACK = 1 / 16; // memory grows by a sixteenth at a time
+const GROWTH_SLACK = 1 / 64; // memory grows by a 64th at a time
 const LEVELS = 1000;
 const SETTLED = 100;
 const HEADER = TAGS;

@@ -11,9 +11,11 @@ const OPERATIONS_PER_SEED = 60000; // 240,000 per build
 const CHECK_EVERY = 250;
 const LIVE_TARGET = 300;
 
-// Mostly small blocks, some medium, a few up to 64 KiB.
+// Mostly small blocks, some medium, a few up to 64 KiB, one in 500 a large
+// buffer of up to 4 MiB.
 function randomSize(rng) {
   const roll = rng.next();
+  if (roll < 0.002) return rng.below(4 << 20);
   if (roll < 0.6) return rng.below(65);
   if (roll < 0.9) return rng.below(1025);
   return rng.below(65537);

@@ -14,7 +14,7 @@
 #include "../../malloc0.h"
 
 #ifndef MODEL_REGION_BYTES
-#define MODEL_REGION_BYTES (1 << 20)
+#define MODEL_REGION_BYTES (16 << 20)
 #endif
 #ifndef MALLOC0_ALIGN
 #define MALLOC0_ALIGN 16
@@ -92,12 +92,18 @@ static size_t block_bytes(size_t n)
     return (n + HEADER + GRAIN - 1) / GRAIN * GRAIN;
 }
 
-/* Sizes: mostly small, some up to 1 KiB, a few up to 64 KiB. */
+/* Sizes: mostly small, some up to 1 KiB, a few up to 64 KiB, one in 64 a
+ * large buffer of 16 KiB to 4 MiB. */
+#define LARGE_SIZES 0x3c
+#define LARGE_STEP_LOG2 14
 static size_t next_size(void)
 {
     unsigned high = next_byte(), low = next_byte();
     switch (high >> 6) {
-    case 3: return ((size_t)(high & 0x3f) << 8 | low) * 4;
+    case 3:
+        if ((high & 0x3f) >= LARGE_SIZES)
+            return (size_t)(low + 1) << LARGE_STEP_LOG2;
+        return ((size_t)(high & 0x3f) << 8 | low) * 4;
     case 2: return (size_t)low << 2 | (high & 3);
     default: return low;
     }
