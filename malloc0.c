@@ -1443,6 +1443,15 @@ size_t MALLOC0_NAME(malloc_usable_size)(void *p)
     return block ? block_size(block) - TAG_BYTES : 0;
 }
 
+#ifdef __wasi__
+/* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
+ * its allocator by these names, which its dlmalloc defines beside malloc:
+ * with them here, no part of dlmalloc is linked. */
+void *__libc_malloc(size_t n) { return malloc(n); }
+void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
+void __libc_free(void *p) { free(p); }
+#endif
+
 /* The record in the mark block that ends at mark. */
 static struct scope *record_before(uintptr_t mark) { return (struct scope *)(mark - MARK_BLOCK + TAG_BYTES); }
 

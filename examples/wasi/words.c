@@ -1,9 +1,12 @@
 /*
  * An ordinary C program for wasm32-wasi: stdio, strdup, qsort over strings,
- * and a chained hash table of 100,000 entries whose buckets grow by realloc.
+ * and a chained hash table of 100,000 entries whose buckets grow by realloc;
+ * it sets its locale and says goodbye through atexit, which wasi-libc's
+ * own code allocates for.
  * It prints a checksum, which must not depend on the allocator: the Makefile
  * builds it with wasi-libc's dlmalloc and with malloc0 in its place.
  */
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +85,20 @@ static int by_text(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void goodbye(void) { printf("goodbye from atexit\n"); }
+
+/* setlocale, newlocale and atexit: wasi-libc allocates for them through
+ * __libc_malloc, __libc_calloc and __libc_free. */
+static int set_locale(void)
+{
+    locale_t utf8 = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+    if (!utf8 || !setlocale(LC_ALL, "C.UTF-8") || atexit(goodbye))
+        return 0;
+    printf("locale: %s\n", setlocale(LC_CTYPE, NULL));
+    freelocale(utf8);
+    return 1;
+}
+
 int main(void)
 {
     char word[WORD_BYTES];
@@ -89,7 +106,7 @@ int main(void)
     unsigned long checksum = 0;
     size_t i, slot = 0;
     unsigned seed = 12345;
-    if (!grow())
+    if (!set_locale() || !grow())
         return 1;
     for (i = 0; i < 2 * WORD_COUNT; i++) {
         seed = seed * 1103515245u + 12345u;
