@@ -65,7 +65,7 @@ const GUARANTEES = {
     '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
   'peak tail (calloc zeroes only reused memory; stats)': [[
     '        if (end > peak_tail)\n            peak_tail = end;\n', '']],
-  'memory grows by a sixteenth, not by each need (speed)': [[
+  'memory grows by a 64th, not by each need (speed)': [[
     '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
     '    first = memory_grow(needed);']],
 };

@@ -173,6 +173,18 @@ table('programs shaped like real ones: ns per malloc+free pair (or realloc)', RE
 table('programs shaped like real ones: allocator cost / dlmalloc\'s', REAL, 'vsDlmalloc', 2);
 table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsEmmalloc', 2);
 
+// The README's table: malloc0 against dlmalloc, every workload but the
+// scaling ones.
+const SUMMARY = [...MAIN, ...REAL].filter((w) => results[w]);
+if (SUMMARY.length) {
+  out('\nsummary (the README\'s table): peak heap pages, malloc0 / dlmalloc, and allocator cost / dlmalloc\'s\n');
+  out('| workload | malloc0 pages | dlmalloc pages | malloc0 cost / dlmalloc\'s |');
+  out('|---|---:|---:|---:|');
+  for (const w of SUMMARY) {
+    out(`| ${w} | ${cell(w, 'malloc0', 'pages', 0)} | ${cell(w, 'dlmalloc', 'pages', 0)} | ${cell(w, 'malloc0', 'vsDlmalloc', 2)} |`);
+  }
+}
+
 // Code-section bytes of each allocator exporting malloc and free, read from
 // the modules the Makefile built at -Oz.
 const codeBytes = (file) => codeSectionBytes(readFileSync(new URL(file, dir)));

@@ -92,9 +92,9 @@ static size_t block_bytes(size_t n)
     return (n + HEADER + GRAIN - 1) / GRAIN * GRAIN;
 }
 
-/* Sizes: mostly small, some up to 1 KiB, a few up to 64 KiB, one in 64 a
+/* Sizes: mostly small, some up to 1 KiB, a few up to 64 KiB, one in 256 a
  * large buffer of 16 KiB to 4 MiB. */
-#define LARGE_SIZES 0x3c
+#define LARGE_SIZES 0x3f
 #define LARGE_STEP_LOG2 14
 static size_t next_size(void)
 {
