@@ -713,6 +713,7 @@ static void class_remove(class_set *set, unsigned class)
     set->words[class / MASK_BITS] &= ~((class_mask_t)1 << class % MASK_BITS);
 }
 
+/* No hole at all: malloc goes straight to the tail, as in a stack. */
 static int class_set_empty(const class_set *set)
 {
     class_mask_t any = 0;
@@ -863,7 +864,8 @@ static uintptr_t hole_use(uintptr_t block, tag_t size)
 }
 
 /* The best fit for size bytes among the first tries holes of class (the
- * smallest that fits; an exact fit ends the walk), or 0. */
+ * smallest that fits; an exact fit ends the walk), or 0.  Out of line:
+ * inlined at each of its three calls, the walk costs 900 bytes at -O2. */
 static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t size, uintptr_t tries)
 {
     uintptr_t block, best = 0, best_size = ~(uintptr_t)0;
