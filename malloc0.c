@@ -1449,9 +1449,9 @@ size_t MALLOC0_NAME(malloc_usable_size)(void *p)
 /* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
  * its allocator by these names, which its dlmalloc defines beside malloc:
  * with them here, no part of dlmalloc is linked. */
-void *__libc_malloc(size_t n) { return malloc(n); }
-void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
-void __libc_free(void *p) { free(p); }
+void *__libc_malloc(size_t n) { return MALLOC0_NAME(malloc)(n); }
+void *__libc_calloc(size_t count, size_t each) { return MALLOC0_NAME(calloc)(count, each); }
+void __libc_free(void *p) { MALLOC0_NAME(free)(p); }
 #endif
 
 /* The record in the mark block that ends at mark. */

@@ -73,9 +73,10 @@ function scaling(name, n) {
     [`${name}@${live.toExponential().replace('+', '')}`, [name, [n], live]]));
 }
 
-function runOnce(allocator, [name, args, live]) {
-  if (ONLY[allocator] && !ONLY[allocator].includes(name)) return null;
-  if (SKIP[allocator]?.includes(name)) return null;
+function runOnce(allocator, workload) {
+  const [name, args, live] = WORKLOADS[workload];
+  if (ONLY[allocator] && !ONLY[allocator].includes(workload)) return null;
+  if (SKIP[allocator]?.includes(workload)) return null;
   const { exports } = new WebAssembly.Instance(modules[allocator], IMPORTS);
   if (exports._initialize) exports._initialize();
   if (!exports[name]) return null; // marks: malloc0 only
@@ -83,7 +84,7 @@ function runOnce(allocator, [name, args, live]) {
   const start = performance.now();
   const done = exports[name](...args);
   const ms = performance.now() - start;
-  if (!done && REAL.includes(name) && allocator === 'malloc0-tiny') return { oom: true };
+  if (!done && REAL.includes(workload) && allocator === 'malloc0-tiny') return { oom: true };
   if (!done) throw new Error(`${allocator} ${name}: malloc returned NULL`);
   // Memory never shrinks: its size now is its peak. The driver's own data
   // lies below the heap base and is left out.
@@ -94,10 +95,10 @@ function runOnce(allocator, [name, args, live]) {
 
 const results = {}; // workload -> allocator -> [runs]
 for (let r = 0; r < REPEATS; r++) {
-  for (const [workload, spec] of Object.entries(WORKLOADS)) {
+  for (const workload of Object.keys(WORKLOADS)) {
     results[workload] ??= {};
     for (const allocator of ALLOCATORS) {
-      const run = runOnce(allocator, spec);
+      const run = runOnce(allocator, workload);
       if (run) (results[workload][allocator] ??= []).push(run);
     }
   }
@@ -105,18 +106,19 @@ for (let r = 0; r < REPEATS; r++) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = [];
-for (const [workload, byAllocator] of Object.entries(results)) {
-  const timed = Object.entries(byAllocator).filter(([a, runs]) => !['floor', 'bump', 'original'].includes(a) &&
-    !runs.some((x) => x.oom));
+for (const [workload, all] of Object.entries(results)) {
+  // An allocator that ran out of memory in any run gets an OOM row only.
+  const byAllocator = {};
+  for (const [allocator, runs] of Object.entries(all)) {
+    if (runs.some((x) => x.oom)) rows.push({ workload, allocator, oom: true });
+    else byAllocator[allocator] = runs;
+  }
+  const timed = Object.entries(byAllocator).filter(([a]) => !['floor', 'bump', 'original'].includes(a));
   const best = Math.min(...timed.map(([, runs]) => median(runs.map((x) => x.ns))));
   // Allocator cost: ns per pair less the floor's (the loop itself).
   const floor = byAllocator.floor ? median(byAllocator.floor.map((x) => x.ns)) : NaN; // marks: none
-  const costOf = (a) => (byAllocator[a] && !byAllocator[a].some((x) => x.oom) ? median(byAllocator[a].map((x) => x.ns)) - floor : NaN);
+  const costOf = (a) => (byAllocator[a] ? median(byAllocator[a].map((x) => x.ns)) - floor : NaN);
   for (const [allocator, runs] of Object.entries(byAllocator)) {
-    if (runs.some((x) => x.oom)) {
-      rows.push({ workload, allocator, oom: true });
-      continue;
-    }
     const ns = median(runs.map((x) => x.ns));
     const { pages, heap, live, settled } = runs[0];
     const cost = ns - floor;
