@@ -156,12 +156,18 @@
 #define MALLOC0_CHECKS 1
 #endif
 
-/* With MALLOC0_DEBUG, invalid input traps instead of being ignored. */
+/* With MALLOC0_DEBUG, invalid input traps instead of being ignored, and
+ * first leaves its reason where the host reads it after the trap. */
 #ifdef MALLOC0_DEBUG
-#define reject_input() __builtin_trap()
+static const char *trap_reason;
+#define reject_input(why) (trap_reason = (why), __builtin_trap())
 #else
-#define reject_input() ((void)0)
+#define reject_input(why) ((void)(why))
 #endif
+#define NOT_A_BLOCK ": the pointer is not a block in use (interior, misaligned, outside the heap, freed," \
+    " released by a reset, or a mark)"
+#define NOT_A_MARK ": the mark is not live (made up, below the base mark, popped," \
+    " or released by a reset or pop below it)"
 
 /* ---------------------------------------------------------------------------
  * Layout constants
@@ -1270,8 +1276,8 @@ static HOT uintptr_t block_alloc(tag_t size)
 }
 
 /* The block of a pointer malloc returned, or 0 for NULL and for anything
- * else (which traps in the debug build). */
-static HOT uintptr_t block_of(void *p)
+ * else (which traps in the debug build, for the reason why). */
+static HOT uintptr_t block_of(void *p, const char *why)
 {
     uintptr_t block = (uintptr_t)p - TAG_BYTES;
     if (!MALLOC0_CHECKS)
@@ -1279,7 +1285,7 @@ static HOT uintptr_t block_of(void *p)
     if (block_in_use(block))
         return block;
     if (p)
-        reject_input();
+        reject_input(why);
     return 0;
 }
 
@@ -1326,7 +1332,7 @@ void *MALLOC0_NAME(malloc)(size_t n)
 
 void MALLOC0_NAME(free)(void *p)
 {
-    uintptr_t block = block_of(p);
+    uintptr_t block = block_of(p, "free" NOT_A_BLOCK);
     if (block)
         block_free(block);
 }
@@ -1373,7 +1379,7 @@ void *MALLOC0_NAME(realloc)(void *p, size_t n)
     tag_t size, have;
     if (!p)
         return MALLOC0_NAME(malloc)(n);
-    if (!(block = block_of(p)) || !(size = block_size_for(n)))
+    if (!(block = block_of(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)))
         return 0;
     have = block_size(block);
     if (size <= have) {
@@ -1441,7 +1447,7 @@ int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n)
 
 size_t MALLOC0_NAME(malloc_usable_size)(void *p)
 {
-    uintptr_t block = block_of(p);
+    uintptr_t block = block_of(p, "malloc_usable_size" NOT_A_BLOCK);
     return block ? block_size(block) - TAG_BYTES : 0;
 }
 
@@ -1530,7 +1536,7 @@ void MALLOC0_NAME(free_to_mark)(void *mark)
     if (address >= heap_tail || !mark)
         return;
     if (!mark_is_live(address)) {
-        reject_input();
+        reject_input("free_to_mark" NOT_A_MARK);
         return;
     }
     reset_to(address);
@@ -1545,7 +1551,7 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
     if (!mark)
         return;
     if (address > heap_tail || !mark_is_live(address)) {
-        reject_input();
+        reject_input("free_pop_mark" NOT_A_MARK);
         return;
     }
     scope = reset_to(address);
@@ -1556,6 +1562,19 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
     scope_end(scope);
     block_release(address - MARK_BLOCK); /* the last block: the tail moves back */
 }
+
+#ifdef MALLOC0_DEBUG
+/* Exported by itself in wasm, so that the host finds it without a flag. */
+#ifdef __wasm__
+__attribute__((export_name("malloc0_trap_reason")))
+#endif
+const char *MALLOC0_NAME(malloc0_trap_reason)(void)
+{
+    const char *why = trap_reason;
+    trap_reason = 0;
+    return why;
+}
+#endif
 
 #ifndef __wasm__
 void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)

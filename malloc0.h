@@ -56,7 +56,8 @@
  *                   whose blocks are all freed is empty.  0 (the default at
  *                   -Os and -Oz) leaves them out, for smaller code.
  *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
- *                   below, instead of ignoring it.
+ *                   below, instead of ignoring it, after leaving the reason
+ *                   for malloc0_trap_reason (below).
  *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
  *
  * Build malloc0.c with -fno-builtin (or at least -fno-builtin-malloc and
@@ -352,6 +353,19 @@ void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats);
  * O(n): for tests and debugging.
  */
 int MALLOC0_NAME(malloc0_check)(void);
+
+#ifdef MALLOC0_DEBUG
+/*
+ * Debug build only: why malloc0 last trapped, as a NUL-terminated string
+ * that names the function and the input ("free: the pointer is not a block
+ * in use (...)"), or NULL; each reason is returned once.  The trap leaves
+ * the instance usable for this call: a host catches the trap (in JS a
+ * WebAssembly.RuntimeError), then calls it.  The wasm build exports it as
+ * malloc0_trap_reason by itself; examples/lib/malloc0.mjs turns it into the
+ * message of the error it throws.
+ */
+const char *MALLOC0_NAME(malloc0_trap_reason)(void);
+#endif
 
 #ifdef __cplusplus
 }

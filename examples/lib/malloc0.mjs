@@ -25,6 +25,27 @@ async function readWasm(source) {
   return response.arrayBuffer();
 }
 
+// A module built with -DMALLOC0_DEBUG exports malloc0_trap_reason: each of
+// its functions, called through heap.exports, turns malloc0's traps into an
+// Error that says which function rejected what.
+function explainTraps(exports, memory) {
+  const reason = exports.malloc0_trap_reason;
+  if (!reason) return exports;
+  const explained = (name, call) => (...args) => {
+    try {
+      return call(...args);
+    } catch (error) {
+      const at = error instanceof WebAssembly.RuntimeError ? Number(reason()) : 0;
+      if (!at) throw error;
+      const bytes = new Uint8Array(memory.buffer);
+      const why = decoder.decode(bytes.subarray(at, bytes.indexOf(0, at)));
+      throw new Error(`malloc0 trapped in ${name}(): ${why}`, { cause: error });
+    }
+  };
+  return Object.fromEntries(Object.entries(exports).map(([name, value]) =>
+    [name, typeof value === 'function' && value !== reason ? explained(name, value) : value]));
+}
+
 // Loads a wasm module linked with malloc0 (exporting memory, malloc and
 // free) and returns a Heap over it.
 export async function loadWasm(source, imports = {}) {
@@ -34,7 +55,7 @@ export async function loadWasm(source, imports = {}) {
 
 export class Heap {
   constructor(exports) {
-    this.exports = exports;
+    this.exports = explainTraps(exports, exports.memory);
     this.memory = exports.memory;
   }
 
