@@ -1,6 +1,11 @@
 # malloc0 — the one place that knows the build flags.
 
+# Any clang: make CC=clang-19, or CC=clang-19 make (default: clang).
+# WASM_LD names a wasm-ld for clang to use instead of its own.
+ifeq ($(origin CC),default)
 CC        := clang
+endif
+WASM_LD   ?=
 WASM      := --target=wasm32 -nostdlib
 WASM64    := --target=wasm64 -nostdlib
 WARN      := -Wall -Wextra -Werror
@@ -36,7 +41,14 @@ B         := build
 # every module is the same with or without binaryen.  deps checks that clang
 # plans no wasm-opt run.
 TOOLS     := $(abspath $(B))/tools
-WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC)))
+WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC))) $(if $(WASM_LD),--ld-path=$(WASM_LD))
+# The Debian packages for that clang: clang-N for clang-N, lld-N beside it,
+# and the runtime libraries of the same version.
+CC_MAJOR   = $(shell $(CC) -dumpversion 2>/dev/null | cut -d. -f1)
+CC_PACKAGE = $(if $(filter clang clang-%,$(notdir $(CC))),$(notdir $(CC)),clang)
+# Every module clang builds depends on this file, which names the compiler:
+# building with another one rebuilds them.
+COMPILER  := $(B)/compiler.txt
 TESTS     := $(wildcard tests/*.test.mjs)
 TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk top,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
@@ -66,7 +78,7 @@ VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
 
 .DEFAULT_GOAL := all
-.PHONY: all test demo examples serve size same-with-binaryen clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz seed-build bench size-costs
+.PHONY: tools FORCE all test demo examples serve size same-with-binaryen clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz seed-build bench size-costs
 
 # $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
 # says in one line what to install.  PACKAGES may be a shell variable.
@@ -75,17 +87,31 @@ install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	  else echo "$(2) need these Debian packages: sudo apt-get install $(1)"; exit 1; fi
 
-# Tools: install what is missing when root on Debian, else say what to install.
-deps:
+# Tools: install what is missing when root on Debian, else say what to
+# install.  Two steps: make expands a recipe before running it, so what
+# names the installed clang is read in the second.
+tools:
 	@missing=""; \
-	command -v $(CC) >/dev/null || missing="$$missing clang"; \
-	command -v wasm-ld >/dev/null || missing="$$missing lld"; \
+	command -v $(CC) >/dev/null || missing="$$missing $(CC_PACKAGE)"; \
 	command -v wasm-objdump >/dev/null || missing="$$missing wabt"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
-	if [ -n "$$missing" ]; then $(call install,$$missing,malloc0's build and tests); fi; \
-	mkdir -p $(TOOLS) && ln -sf "$$(dirname "$$(command -v wasm-ld)")"/wasm-ld* $(TOOLS)/; \
-	if $(WASM_CC) -### $(WASM) -Oz -o /dev/null -x c /dev/null 2>&1 | grep -q wasm-opt; then \
+	if [ -n "$$missing" ]; then $(call install,$$missing,malloc0's build and tests); fi
+	@command -v $(CC) >/dev/null || { echo "deps: $(CC) not found: install it, or name another clang with CC="; exit 1; }
+
+link-tools = mkdir -p $(TOOLS); ld="$$(command -v wasm-ld || true)"; \
+	  [ -z "$$ld" ] || ln -sf "$$(dirname "$$ld")"/wasm-ld* $(TOOLS)/
+probe-link = printf 'int f(void) { return 0; }' > $(TOOLS)/probe.c && \
+	  $(WASM_CC) $(WASM) $(LINK) -o $(TOOLS)/probe.wasm $(TOOLS)/probe.c 2>/dev/null
+deps: tools
+	@$(link-tools); $(probe-link) || { $(call install,lld-$(CC_MAJOR),wasm-ld for $(CC)); $(link-tools); }
+	@$(probe-link) || { echo "deps: $(CC) cannot link wasm: it needs its wasm-ld (Debian: lld-$(CC_MAJOR)), or WASM_LD="; exit 1; }
+	@if $(WASM_CC) -### $(WASM) -Oz -o /dev/null -x c /dev/null 2>&1 | grep -q wasm-opt; then \
 	  echo "deps: clang would run wasm-opt on every module; see TOOLS in the Makefile"; exit 1; fi
+
+$(COMPILER): FORCE | deps
+	@id="$$($(WASM_CC) --version | head -n 1) $(realpath $(shell command -v $(CC))) $(WASM_LD)"; \
+	  [ "$$(cat $@ 2>/dev/null)" = "$$id" ] || echo "$$id" > $@
+FORCE:
 
 # $(call name-part,N): the Nth dash-separated part of the target's file name,
 # without its extension: build/test/PROFILE-aALIGN-VARIANT.wasm and the like.
@@ -94,7 +120,7 @@ name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
 TEST_DIR_test          := $(WASM)
 TEST_DIR_test-nochecks := $(WASM) -DMALLOC0_CHECKS=0 -DMALLOC0_QUICK=0
 TEST_DIR_test64        := $(WASM64)
-$(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c | deps
+$(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(TEST_DIR_$(notdir $(@D))) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(PROFILE_$(call name-part,1)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
@@ -120,13 +146,13 @@ seed-build: | deps
 WASI_CC    = $(WASM_CC) --target=wasm32-wasi $(WARN)
 WASI_OPT  := -O2
 WASI_WASM := $(B)/wasi/words-dlmalloc.wasm $(B)/wasi/words-malloc0.wasm
-$(B)/wasi/malloc0.o: $(LIB) | deps wasi-deps
+$(B)/wasi/malloc0.o: $(LIB) $(COMPILER) | deps wasi-deps
 	@mkdir -p $(@D)
 	$(WASI_CC) $(LIBFLAGS) $(OPT_SIZE) -c -o $@ malloc0.c
-$(B)/wasi/words-dlmalloc.wasm: examples/wasi/words.c | deps wasi-deps
+$(B)/wasi/words-dlmalloc.wasm: examples/wasi/words.c $(COMPILER) | deps wasi-deps
 	@mkdir -p $(@D)
 	$(WASI_CC) $(WASI_OPT) -o $@ $<
-$(B)/wasi/words-malloc0.wasm: examples/wasi/words.c $(B)/wasi/malloc0.o | deps wasi-deps
+$(B)/wasi/words-malloc0.wasm: examples/wasi/words.c $(B)/wasi/malloc0.o $(COMPILER) | deps wasi-deps
 	$(WASI_CC) $(WASI_OPT) -o $@ $< $(B)/wasi/malloc0.o
 $(B)/wasi/%.stripped.wasm: $(B)/wasi/%.wasm
 	wasm-strip -o $@ $<
@@ -144,7 +170,7 @@ NATIVE_FLAGS := -std=c11 -g -Wall -Wextra -Werror -DMALLOC0_PREFIX=m0_
 SANITIZE     := -fsanitize=address,undefined -fno-sanitize-recover=all
 NATIVE_SRC   := malloc0.c tests/native/model.c
 NATIVE_DEPS  := $(LIB) $(NATIVE_SRC) tests/native/model.h
-NATIVE_CC_clang := clang -O1 $(SANITIZE)
+NATIVE_CC_clang  = $(CC) -O1 $(SANITIZE)
 NATIVE_CC_gcc   := gcc -O2
 # A fifth name part, nochecks, builds with MALLOC0_CHECKS=0 (the model then
 # makes no invalid input); noquick, with MALLOC0_QUICK=0 (as -Oz builds are).
@@ -152,7 +178,7 @@ NATIVE_TESTS := $(foreach p,$(PROFILES),$(B)/native/random_ops-clang-$(p)-a16-no
                 $(foreach a,4 16,$(B)/native/random_ops-clang-default-a$(a)-noquick) \
                 $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
                   $(B)/native/random_ops-$(c)-$(p)-a$(a))))
-$(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c | native-deps
+$(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c $(COMPILER) | native-deps
 	@mkdir -p $(@D)
 	$(NATIVE_CC_$(call name-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call name-part,3)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(filter nochecks,$(call name-part,5)),-DMALLOC0_CHECKS=0) \
@@ -160,13 +186,14 @@ $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c | native-deps
 	  -o $@ $(NATIVE_SRC) tests/native/random_ops.c
 
 native-test: $(NATIVE_TESTS)
-	@set -e; for t in $(NATIVE_TESTS); do echo "$$(basename $$t):"; $$t; done
-	valgrind -q --error-exitcode=1 --leak-check=full $(B)/native/random_ops-gcc-default-a16 2
+	@mkdir -p $(RESULTS); $(call node-test,native) tests/native.test.mjs
 
-native-deps:
+native-deps: | tools
 	@missing=""; command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
-	[ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing="$$missing libclang-rt-14-dev"; \
+	mkdir -p $(TOOLS); printf 'int LLVMFuzzerTestOneInput(const char *d, long n) { return d[0] + n; }' > $(TOOLS)/fuzz.c; \
+	$(CC) -fsanitize=fuzzer,address,undefined -o $(TOOLS)/fuzz $(TOOLS)/fuzz.c 2>/dev/null || \
+	  missing="$$missing libclang-rt-$(CC_MAJOR)-dev"; \
 	if [ -n "$$missing" ]; then $(call install,$$missing,the native tests); fi
 
 # libFuzzer over the shadow model, one target per profile, in a region small
@@ -178,9 +205,9 @@ FUZZ_SECONDS  ?= 60
 FUZZ_SANITIZE ?= address,undefined
 FUZZ_REGION   := 4194304
 FUZZ_DIR      := $(B)/native/fuzz$(if $(FUZZ_SANITIZE),-sanitized,-plain)
-$(FUZZ_DIR)/%: $(NATIVE_DEPS) tests/native/fuzz_target.c | native-deps
+$(FUZZ_DIR)/%: $(NATIVE_DEPS) tests/native/fuzz_target.c $(COMPILER) | native-deps
 	@mkdir -p $(@D)
-	clang -O2 -fsanitize=fuzzer$(if $(FUZZ_SANITIZE),$(comma)$(FUZZ_SANITIZE) -fno-sanitize-recover=all) \
+	$(CC) -O2 -fsanitize=fuzzer$(if $(FUZZ_SANITIZE),$(comma)$(FUZZ_SANITIZE) -fno-sanitize-recover=all) \
 	  $(NATIVE_FLAGS) $(PROFILE_$*) -DMODEL_REGION_BYTES=$(FUZZ_REGION) -o $@ $(NATIVE_SRC) tests/native/fuzz_target.c
 
 fuzz: $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p))
@@ -196,7 +223,7 @@ browser-deps: | deps
 	@command -v chromium >/dev/null || { $(call install,chromium,the browser tests); }
 	@[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
-$(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c | deps
+$(DEMO)/str_toggle.wasm: $(LIB) $(DEMO)/str_toggle.c $(COMPILER) | deps
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) \
 	  $(call exports,$(CORE_API) str_toggle) -o $@ malloc0.c $(DEMO)/str_toggle.c
 
@@ -240,10 +267,10 @@ emscripten: $(EM_JS)
 	node examples/emscripten/run.mjs
 
 # The other examples, built next to their pages.
-examples/histogram/histogram.wasm: $(LIB) examples/histogram/histogram.c | deps
+examples/histogram/histogram.wasm: $(LIB) examples/histogram/histogram.c $(COMPILER) | deps
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) -mbulk-memory $(LINK) \
 	  $(call exports,$(CORE_API) free_all) -o $@ malloc0.c examples/histogram/histogram.c
-examples/levels/levels.wasm: $(LIB) examples/levels/levels.c | deps
+examples/levels/levels.wasm: $(LIB) examples/levels/levels.c $(COMPILER) | deps
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(LINK) -Wl,--allow-undefined \
 	  -o $@ malloc0.c examples/levels/levels.c
 examples: $(EXAMPLE_WASM)
@@ -266,7 +293,7 @@ SIZE_API_marks := $(CORE_API) $(MARK_API)
 SIZE_API_all   := $(CORE_API) $(MARK_API) $(C_API)
 ARCH_wasm32 := $(WASM)
 ARCH_wasm64 := $(WASM64)
-$(B)/size/%.wasm: $(LIB) | deps
+$(B)/size/%.wasm: $(LIB) $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(ARCH_$(call name-part,1)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO) $(LINK) \
 	  $(PROFILE_$(call name-part,2)) -DMALLOC0_CHECKS=$(patsubst checks%,%,$(call name-part,3)) \
@@ -295,23 +322,24 @@ clean:
 # Benchmarks: one driver (bench/driver.c) linked against each allocator.
 BENCH_OPT := -O2 -fno-builtin
 BENCH_WASM := $(foreach a,default tiny original bump floor dlmalloc,$(B)/bench/$(a).wasm)
-$(B)/bench/default.wasm: $(LIB) bench/driver.c | deps
+$(B)/bench/default.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS -o $@ malloc0.c bench/driver.c
-$(B)/bench/tiny.wasm: $(LIB) bench/driver.c | deps
+$(B)/bench/tiny.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_tiny) -o $@ malloc0.c bench/driver.c
-$(B)/bench/%.wasm: bench/%.c bench/driver.c | deps
+$(B)/bench/%.wasm: bench/%.c bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -o $@ $< bench/driver.c
 # dlmalloc as Debian's wasi-libc package builds it.
-$(B)/bench/dlmalloc.wasm: bench/driver.c | deps wasi-deps
+$(B)/bench/dlmalloc.wasm: bench/driver.c $(COMPILER) | deps wasi-deps
 	@mkdir -p $(@D)
 	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(WARN) $(BENCH_OPT) -o $@ bench/driver.c
 
-wasi-deps:
-	@[ -f /usr/lib/wasm32-wasi/libc.a ] && [ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || \
-	  { $(call install,wasi-libc libclang-rt-14-dev-wasm32,the wasi builds); }
+# wasi-libc, and the wasm32 builtins of the same version as clang.
+wasi-deps: | deps
+	@[ -f /usr/lib/wasm32-wasi/libc.a ] && [ -f "$$($(WASM_CC) --target=wasm32-wasi -print-libgcc-file-name)" ] || \
+	  { $(call install,wasi-libc libclang-rt-$(CC_MAJOR)-dev-wasm32,the wasi builds); }
 
 # The same driver built by emcc (standalone wasm, growth up to 4 GiB) over
 # emmalloc, emscripten's dlmalloc, and malloc0 (-sMALLOC=none).  The driver's
@@ -331,9 +359,9 @@ $(EM_BENCH_WASM): $(B)/bench/%.wasm: $(LIB) bench/driver.c | emscripten-deps
 BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
 $(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/wasm32-%-checks1-core.wasm
 	cp $< $@
-$(B)/bench/size-bump.wasm: bench/bump.c | deps
+$(B)/bench/size-bump.wasm: bench/bump.c $(COMPILER) | deps
 	$(WASM_CC) $(WASM) $(WARN) $(OPT_SIZE) $(LINK) $(call exports,$(CORE_API)) -o $@ $<
-$(B)/bench/size-dlmalloc.wasm: | deps wasi-deps
+$(B)/bench/size-dlmalloc.wasm: $(COMPILER) | deps wasi-deps
 	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor $(OPT_SIZE) $(call exports,$(CORE_API)) -o $@ -x c /dev/null
 
 plot-deps:
@@ -359,15 +387,22 @@ same-with-binaryen: $(CLANG_WASM) | binaryen-deps
 	@sha256sum --quiet -c $(B)/wasm.sums
 	@echo "same-with-binaryen: $(words $(CLANG_WASM)) modules, byte for byte the same with $$(command -v wasm-opt) on PATH"
 
-# The suite, then the tests of heap modules again over MALLOC0_CHECKS=0.
+# The suite, then the tests of heap modules again over MALLOC0_CHECKS=0, each
+# through the short reporter; the last line adds both runs up.
 # (Here, below every variable its prerequisites name.)
 HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs \
-                tests/emscripten.test.mjs,$(TESTS))
+                tests/emscripten.test.mjs tests/native.test.mjs tests/newcomer.test.mjs,$(TESTS))
+RESULTS    := $(B)/results
+node-test   = MALLOC0_NATIVE_TESTS="$(NATIVE_TESTS)" MALLOC0_TEST_RESULTS=$(RESULTS)/$(1).json \
+              node --test --test-reporter=./tests/lib/reporter.mjs
 test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
-  warnings seed-build native-test \
-  | browser-deps
-	node --test tests/
-	MALLOC0_TEST_CHECKS=0 node --test $(HEAP_TESTS)
+  $(NATIVE_TESTS) warnings seed-build | browser-deps
+	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
+	@echo "make test: every test file, over modules built with MALLOC0_CHECKS=1"
+	@$(call node-test,checks) tests/ || true
+	@echo "make test: the tests of heap modules again, over MALLOC0_CHECKS=0"
+	@MALLOC0_TEST_CHECKS=0 $(call node-test,nochecks) $(HEAP_TESTS) || true
+	@node tests/lib/verdict.mjs $(RESULTS)/checks.json $(RESULTS)/nochecks.json
 
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.

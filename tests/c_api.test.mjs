@@ -3,7 +3,7 @@
 // every alignment, with and without bulk memory (the bulk builds at -Oz).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, CHECKS, TAGS, grainOf, loadHeap } from './lib/heap.mjs';
+import { BUILDS, CHECKS, TAGS, UNDEFINED_WITHOUT_CHECKS, grainOf, loadHeap } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const EINVAL = 28;
@@ -189,8 +189,7 @@ for (const build of BUILDS) {
     assert.equal(heap.usableSize(blocks[3]), 0, 'a freed block');
   });
 
-  // With MALLOC0_CHECKS=0 invalid pointers are undefined.
-  (CHECKS ? test : test.skip)(`invalid pointers: realloc returns NULL, usable size 0; the debug build traps, ${build.name}`, () => {
+  test(`invalid pointers: realloc returns NULL, usable size 0; the debug build traps, ${build.name}`, { skip: UNDEFINED_WITHOUT_CHECKS }, () => {
     const { heap, shadow } = setup(build);
     const p = shadow.malloc(64);
     shadow.malloc(8);
@@ -205,7 +204,9 @@ for (const build of BUILDS) {
     debug.malloc(8);
     const unreachable = (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message);
     assert.throws(() => debug.realloc(q + 4, 100), unreachable);
+    assert.match(debug.trapReason(), /^realloc: the pointer is not a block in use/);
     assert.throws(() => debug.usableSize(q + 8), unreachable);
+    assert.match(debug.trapReason(), /^malloc_usable_size: the pointer is not a block in use/);
     assert.equal(debug.realloc(0, 0) !== 0, true, 'realloc(NULL, 0) is malloc(0)');
   });
 }

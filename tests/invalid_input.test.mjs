@@ -4,12 +4,14 @@
 // the tail and free_pop_mark(NULL) do nothing in both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, BUILDS64, CHECKS, loadHeap } from './lib/heap.mjs';
+import { readFileSync } from 'node:fs';
+import { BUILDS, BUILDS64, CHECKS, UNDEFINED_WITHOUT_CHECKS, loadHeap, wasmPath } from './lib/heap.mjs';
+import { loadWasm } from '../examples/lib/malloc0.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
+const invalidTest = (name, body) => test(name, { skip: UNDEFINED_WITHOUT_CHECKS }, body);
+
 const TAG = 4;
-// With MALLOC0_CHECKS=0 invalid input is undefined: those tests skip.
-const invalidTest = CHECKS ? test : test.skip;
 const UNWRITTEN = { fill: false }; // leaves old tags in the block, as a program may
 
 // The pointers of blocks that were released, less any that a new live block
@@ -189,13 +191,21 @@ function assertIgnored(build, setup) {
   shadow.assertAgrees();
 }
 
+// The debug build traps, and says why: the function, then the reason.
+const REASONS = { free: 'not a block in use', free_to_mark: 'not live', free_pop_mark: 'not live' };
+function assertTraps(build, setup, fn) {
+  const { heap, call } = prepare(build, 'debug', setup);
+  assert.equal(heap.trapReason(), null, 'no reason before a trap');
+  assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
+  const reason = heap.trapReason();
+  assert.ok(reason.startsWith(`${fn}: `) && reason.includes(REASONS[fn]), reason);
+  assert.equal(heap.trapReason(), null, 'each reason is given once');
+}
+
 for (const build of [...BUILDS, ...BUILDS64]) {
   for (const [name, setup] of Object.entries(invalidFrees)) {
     invalidTest(`free: ${name} is ignored, ${build.name}`, () => assertIgnored(build, setup));
-    invalidTest(`free: ${name} traps in the debug build, ${build.name}`, () => {
-      const { call } = prepare(build, 'debug', setup);
-      assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
-    });
+    invalidTest(`free: ${name} traps in the debug build, ${build.name}`, () => assertTraps(build, setup, 'free'));
   }
   const markCases = [
     ...Object.entries(invalidMarks).flatMap(([name, setup]) => [
@@ -206,10 +216,7 @@ for (const build of [...BUILDS, ...BUILDS64]) {
   ];
   for (const [fn, name, setup] of markCases) {
     invalidTest(`${fn}: ${name} is ignored, ${build.name}`, () => assertIgnored(build, setup));
-    invalidTest(`${fn}: ${name} traps in the debug build, ${build.name}`, () => {
-      const { call } = prepare(build, 'debug', setup);
-      assert.throws(call, (e) => e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message));
-    });
+    invalidTest(`${fn}: ${name} traps in the debug build, ${build.name}`, () => assertTraps(build, setup, fn));
   }
 
   for (const variant of CHECKS ? ['plain', 'debug'] : ['plain']) {
@@ -249,3 +256,15 @@ for (const build of [...BUILDS, ...BUILDS64]) {
     shadow.verifyAll();
   });
 }
+
+invalidTest('the JS helper turns a debug build\'s trap into an error that says why', async () => {
+  const [build] = BUILDS;
+  const heap = await loadWasm(readFileSync(wasmPath(build, 'debug')));
+  const p = heap.malloc(64);
+  heap.malloc(64);
+  assert.throws(() => heap.free(p + 8), (e) => e.cause instanceof WebAssembly.RuntimeError &&
+    e.message.startsWith('malloc0 trapped in free(): free: the pointer is not a block in use'));
+  assert.throws(() => heap.exports.free_to_mark(p), /^Error: malloc0 trapped in free_to_mark\(\): free_to_mark: the mark is not live/);
+  const release = await loadWasm(readFileSync(wasmPath(build, 'plain')));
+  assert.equal(release.exports.free, release.exports.free, 'release builds: the exports as they are');
+});

@@ -17,6 +17,8 @@ export const BUILDS = PROFILES.flatMap((profile) => ALIGNS.map((align) => ({
 // (make test does, for every test of heap modules): the invalid-input tests
 // skip themselves, and the wasm64 builds run with checks only.
 export const CHECKS = process.env.MALLOC0_TEST_CHECKS !== '0';
+// Tests of invalid input skip over those builds, for this reason.
+export const UNDEFINED_WITHOUT_CHECKS = CHECKS ? false : 'invalid input is undefined with MALLOC0_CHECKS=0';
 // The same builds for memory64 (--target=wasm64).
 export const BUILDS64 = CHECKS ? BUILDS.map((b) => ({ ...b, wasm64: true, name: `${b.name}, wasm64` })) : [];
 export const PAGE = 65536;
@@ -80,6 +82,13 @@ export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}
     usableSize: (p) => out(exports.malloc_usable_size(arg(p))),
     posixMemalign: (to, align, n) => exports.posix_memalign(arg(to), arg(align), arg(n)),
     check: () => exports.malloc0_check() === 1,
+    // The debug build's reason for its last trap, or null.
+    trapReason() {
+      const at = out(exports.malloc0_trap_reason());
+      if (!at) return null;
+      const bytes = new Uint8Array(memory.buffer);
+      return new TextDecoder().decode(bytes.subarray(at, bytes.indexOf(0, at)));
+    },
     // Views are made fresh each time: memory.grow detaches old buffers.
     bytes: () => new Uint8Array(memory.buffer),
     stats() {
