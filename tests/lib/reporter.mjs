@@ -19,6 +19,7 @@ export default async function* report(source) {
   const files = new Map(); // file -> { passed, failed, skipped }
   const reasons = new Map(); // skip reason -> count
   const totals = { passed: 0, failed: 0, skipped: 0 };
+  const failures = []; // "file > name" of each failed test
   for await (const { type, data } of source) {
     if (type !== 'test:pass' && type !== 'test:fail') continue;
     // A suite, or a test failed only by its subtests, is counted in them.
@@ -33,7 +34,10 @@ export default async function* report(source) {
     else if (data.skip !== undefined) outcome = 'skipped';
     files.get(file)[outcome]++;
     totals[outcome]++;
-    if (outcome === 'failed') yield describeFailure(data);
+    if (outcome === 'failed') {
+      failures.push(`${file} > ${data.name}`);
+      yield describeFailure(data);
+    }
     if (outcome === 'skipped') {
       const reason = typeof data.skip === 'string' ? data.skip : 'no reason given';
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
@@ -46,6 +50,6 @@ export default async function* report(source) {
   for (const [reason, count] of reasons) yield `skipped ${count}: ${reason}\n`;
   yield `${line(totals)}\n`;
   if (process.env.MALLOC0_TEST_RESULTS) {
-    writeFileSync(process.env.MALLOC0_TEST_RESULTS, JSON.stringify({ ...totals, reasons: [...reasons] }));
+    writeFileSync(process.env.MALLOC0_TEST_RESULTS, JSON.stringify({ ...totals, failures, reasons: [...reasons] }));
   }
 }

@@ -1,6 +1,6 @@
-// The last line of make test: the counts of every run that
-// tests/lib/reporter.mjs recorded, added up. Exits 1 when a test failed or
-// a run recorded nothing (it crashed before its end).
+// The last lines of make test: the tests that failed, then the counts of
+// every run that tests/lib/reporter.mjs recorded, added up. Exits 1 when a
+// test failed or a run recorded nothing (it crashed before its end).
 //   node tests/lib/verdict.mjs RUN.json ...
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -13,6 +13,7 @@ for (const path of process.argv.slice(2)) {
   }
   const run = JSON.parse(readFileSync(path, 'utf8'));
   for (const key of Object.keys(totals)) totals[key] += run[key];
+  for (const failure of run.failures) console.log(`failed: ${failure}`);
 }
 for (const path of missing) console.log(`make test: the run that writes ${path} ended before its results`);
 const failed = totals.failed + missing.length;
