@@ -78,14 +78,14 @@ VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
 
 .DEFAULT_GOAL := all
-.PHONY: tools FORCE all test demo examples serve size same-with-binaryen clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz seed-build bench size-costs
+.PHONY: tools FORCE all test demo examples serve size size-lines same-with-binaryen clean deps browser-deps wasi-deps plot-deps native-deps binaryen-deps emscripten-deps emscripten warnings wasi native-test fuzz bench size-costs
 
 # $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
 # says in one line what to install.  PACKAGES may be a shell variable.
 install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing for $(2): $(1)"; apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
-	  else echo "$(2) need these Debian packages: sudo apt-get install $(1)"; exit 1; fi
+	  else echo "$(2) need these Debian packages: sudo apt-get install" $(1); exit 1; fi
 
 # Tools: install what is missing when root on Debian, else say what to
 # install.  Two steps: make expands a recipe before running it, so what
@@ -132,14 +132,6 @@ warnings: | deps
 	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
 	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
 	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -c malloc0.c -o /dev/null &&))))) true
-
-# The command line from the README's first example must stay silent.
-seed-build: | deps
-	@mkdir -p $(B)/seed
-	@out=$$($(WASM_CC) -O3 -flto --target=wasm32 -mbulk-memory --no-standard-libraries \
-	  -Wl,--export-all -Wl,--no-entry -Wl,--lto-O3 -Wl,-z,stack-size=4096 \
-	  -o $(B)/seed/str_toggle.wasm malloc0.c $(DEMO)/str_toggle.c 2>&1); \
-	  if [ -n "$$out" ]; then echo "$$out"; echo "seed-build: warnings above"; exit 1; fi
 
 # examples/wasi: the same C program over wasi-libc's dlmalloc, and with
 # malloc0 linked in its place (malloc0.c alone gets -fno-builtin).
@@ -308,13 +300,20 @@ binaryen-deps:
 # The original malloc0's six functions, for reference (measured by its authors).
 ORIGINAL_SEED := 356 / 312
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
-size-cell = "$(call code-bytes,$(B)/size/$(1).wasm) / $(call code-bytes,$(B)/size-opt/$(1).wasm)"
+size-cell = $(call code-bytes,$(B)/size/$(1).wasm) / $(call code-bytes,$(B)/size-opt/$(1).wasm)
 size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%)
 	@echo "code-section bytes, MALLOC0_ALIGN 16: $(OPT_SIZE) $(SIZE_LTO) / after wasm-opt -Oz"
-	@printf '  %-24s %13s %13s %13s %13s\n' build malloc+free "seed six" "+ pop_mark" "whole API"
-	@$(foreach r,$(SIZE_ROWS),printf '  %-24s %13s %13s %13s %13s\n' "$(subst -checks1,,$(subst checks0,CHECKS=0,$(r)))" \
-	  $(foreach s,$(SIZE_SETS),$(call size-cell,$(r)-$(s)));)
-	@printf '  %-24s %13s %13s %13s %13s\n' "the original (reference)" - "$(ORIGINAL_SEED)" - -
+	@echo
+	@echo "| build | malloc+free | seed six | + pop_mark | whole API |"
+	@echo "|---|---:|---:|---:|---:|"
+	@$(foreach r,$(SIZE_ROWS),echo "| $(subst -checks1,,$(subst checks0,CHECKS=0,$(r))) |\
+	  $(foreach s,$(SIZE_SETS),$(call size-cell,$(r)-$(s)) |)";)
+	@echo "| the original (reference) | - | $(ORIGINAL_SEED) | - | - |"
+
+# The README's lines for str_toggle, run as it shows them (with this
+# Makefile's clang and PATH): the bytes of the module each gives.
+size-lines: | deps
+	@WASM_CLANG="$$(readlink -f "$$(command -v $(CC))")" WASM_PATH="$(TOOLS)" node bench/lines.mjs
 
 clean:
 	rm -rf $(B) $(EXAMPLE_WASM)
@@ -368,7 +367,12 @@ plot-deps:
 	@command -v gnuplot >/dev/null || { $(call install,gnuplot-nox,the benchmark plots); }
 
 # QUICK=1: a smoke run (figures not meaningful, nothing written).
+# It also writes the size tables into bench/RESULTS.md, and copies the
+# tables the README shows from there.
 bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(BENCH_SIZE) | plot-deps
+	@$(MAKE) -s size > $(B)/bench/size.md
+	@$(MAKE) -s size-lines > $(B)/bench/lines.md
+	@$(MAKE) -s size-costs > $(B)/bench/costs.md
 	QUICK=$(QUICK) node --no-liftoff bench/run.mjs
 
 # What each guarantee costs in code bytes.
@@ -391,12 +395,12 @@ same-with-binaryen: $(CLANG_WASM) | binaryen-deps
 # through the short reporter; the last line adds both runs up.
 # (Here, below every variable its prerequisites name.)
 HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs \
-                tests/emscripten.test.mjs tests/native.test.mjs tests/newcomer.test.mjs,$(TESTS))
+                tests/emscripten.test.mjs tests/native.test.mjs tests/newcomer.test.mjs tests/readme.test.mjs,$(TESTS))
 RESULTS    := $(B)/results
-node-test   = MALLOC0_NATIVE_TESTS="$(NATIVE_TESTS)" MALLOC0_TEST_RESULTS=$(RESULTS)/$(1).json \
+node-test   = MALLOC0_NATIVE_TESTS="$(NATIVE_TESTS)" MALLOC0_TEST_CC=$(CC) MALLOC0_TEST_RESULTS=$(RESULTS)/$(1).json \
               node --test --test-reporter=./tests/lib/reporter.mjs
 test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
-  $(NATIVE_TESTS) warnings seed-build | browser-deps
+  $(NATIVE_TESTS) warnings | browser-deps
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
 	@echo "make test: every test file, over modules built with MALLOC0_CHECKS=1"
 	@$(call node-test,checks) tests/ || true

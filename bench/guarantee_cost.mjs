@@ -1,6 +1,7 @@
 // make size-costs: what each guarantee costs in code bytes. Each row removes
 // one check from a scratch copy of malloc0.c and reports the bytes saved at
-// -Oz, for malloc+free alone, the six seed functions, and with free_pop_mark. A patch that
+// -Oz, for malloc+free alone, the six seed functions, and with free_pop_mark, as
+// one markdown table (make bench puts it in bench/RESULTS.md). A patch that
 // no longer applies fails loudly: update it along with malloc0.c.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,22 +64,18 @@ const GUARANTEES = {
     '    if (MALLOC0_CHECKS)\n        *tag_at(address) = FREE_BIT | MARK_BIT;', '    (void)address;']],
   'marks that are not live are ignored': [[
     '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
-  'peak tail (calloc zeroes only reused memory; stats)': [[
-    '        if (end > peak_tail)\n            peak_tail = end;\n', '']],
   'memory grows by a 64th, not by each need (speed)': [[
     '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
     '    first = memory_grow(needed);']],
 };
 
-for (const profile of Object.keys(PROFILES)) {
-  const sets = [CORE, SEED, MARKS].map((exports) => [exports, codeBytes(source, exports, profile)]);
-  console.log(`${profile} profile, clang ${cflags.join(' ')}: ${sets.map(([, n]) => n).join(' / ')} bytes` +
-    ' (malloc+free / the seed six / with free_pop_mark)\n');
-  console.log('| guarantee | malloc+free | seed six | with free_pop_mark |');
-  console.log('|---|---:|---:|---:|');
-  for (const [name, patches] of Object.entries(GUARANTEES)) {
-    const text = without(patches);
-    console.log(`| ${name} | ${sets.map(([exports, n]) => n - codeBytes(text, exports, profile)).join(' | ')} |`);
-  }
-  console.log();
+// One table: a column per profile and set of exports.
+const columns = Object.keys(PROFILES).flatMap((profile) => [['malloc+free', CORE], ['seed six', SEED],
+  ['+ pop', MARKS]].map(([title, exports]) => ({ profile, title, exports, bytes: codeBytes(source, exports, profile) })));
+console.log(`what each guarantee costs: code bytes saved by removing it, clang ${cflags.join(' ')}\n`);
+console.log(`| guarantee | ${columns.map((c) => `${c.profile}: ${c.title}`).join(' | ')} |`);
+console.log(`|---|${columns.map(() => '---:').join('|')}|`);
+for (const [name, patches] of Object.entries(GUARANTEES)) {
+  const text = without(patches);
+  console.log(`| ${name} | ${columns.map((c) => c.bytes - codeBytes(text, c.exports, c.profile)).join(' | ')} |`);
 }

@@ -5,9 +5,10 @@
 // bench/results.svg. QUICK=1 is a smoke run that asserts no timing and
 // writes nothing.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { codeSectionBytes } from '../tests/lib/wasm_binary.mjs';
+import { README, RESULTS, read, withCurrentTables } from '../tests/lib/readme.mjs';
 import { performance } from 'node:perf_hooks';
 
 const QUICK = process.env.QUICK === '1';
@@ -175,9 +176,9 @@ table('programs shaped like real ones: ns per malloc+free pair (or realloc)', RE
 table('programs shaped like real ones: allocator cost / dlmalloc\'s', REAL, 'vsDlmalloc', 2);
 table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsEmmalloc', 2);
 
-// The README's table: malloc0 against dlmalloc, every workload but the
-// scaling ones.
-const SUMMARY = [...MAIN, ...REAL].filter((w) => results[w]);
+// The README's table: malloc0 against dlmalloc, every workload both run but
+// the scaling ones (dlmalloc has no marks).
+const SUMMARY = [...MAIN, ...REAL].filter((w) => results[w] && w !== 'marks');
 if (SUMMARY.length) {
   out('\nsummary (the README\'s table): peak heap pages, malloc0 / dlmalloc, and allocator cost / dlmalloc\'s\n');
   out('| workload | malloc0 pages | dlmalloc pages | malloc0 cost / dlmalloc\'s |');
@@ -196,11 +197,18 @@ out(`| ${Object.keys(SIZE_FILES).join(' | ')} |`);
 out(`|${Object.keys(SIZE_FILES).map(() => '---:').join('|')}|`);
 out(`| ${Object.values(SIZE_FILES).map(codeBytes).join(' | ')} |`);
 
+// The size tables the Makefile wrote before this run (make bench).
+for (const name of ['size.md', 'lines.md', 'costs.md']) {
+  const file = new URL(name, dir);
+  if (existsSync(file)) out(`\n${readFileSync(file, 'utf8').trim()}`);
+}
+
 if (!QUICK && !process.env.BENCH_ONLY) {
   const tsv = ['workload\tallocator\tns_per_pair\tratio\tpeak_pages\tpeak_live_bytes\toverhead',
     ...rows.map((r) => r.oom ? [r.workload, r.allocator, 'OOM'].join('\t') : [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
   writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
-  writeFileSync(new URL('RESULTS.md', here), `${lines.join('\n')}\n`);
+  writeFileSync(RESULTS, `${lines.join('\n')}\n`);
+  writeFileSync(README, withCurrentTables(read(README), read(RESULTS)));
   plot();
 }
 
@@ -213,5 +221,5 @@ function plot() {
   writeFileSync(new URL('plot-pages.tsv', dir), `${wide('pages')}\n`);
   execFileSync('gnuplot', ['-e', `data_dir='${dir.pathname}'; output='${new URL('results.svg', here).pathname}'; ` +
     `subtitle='${date}, ${machine}'; columns=${shown.length + 1}`, new URL('plot.gp', here).pathname]);
-  console.log('\nwrote bench/RESULTS.md, bench/results.tsv and bench/results.svg');
+  console.log("\nwrote bench/RESULTS.md, bench/results.tsv and bench/results.svg, and the README's tables");
 }

@@ -5,17 +5,19 @@ import { readFile } from 'node:fs/promises';
 import { extname, normalize, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('./', import.meta.url));
+const examples = fileURLToPath(new URL('./', import.meta.url));
 const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.wasm': 'application/wasm', '.png': 'image/png', '.css': 'text/css' };
 
-// Starts serving the examples folder on 127.0.0.1; resolves to the server.
-export function serve(port = 0) {
+// Starts serving a folder (the examples) on 127.0.0.1; resolves to the
+// server.
+export function serve(port = 0, folder = examples) {
+  const root = folder.endsWith('/') ? folder : `${folder}/`;
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
     const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
     try {
-      if (!file.startsWith(root)) throw new Error('outside the examples');
+      if (!file.startsWith(root)) throw new Error('outside the folder');
       const body = await readFile(file);
       response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
       response.end(body);

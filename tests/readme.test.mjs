@@ -1,0 +1,43 @@
+// The README's figures: each table of figures is a copy of one that make
+// bench writes into bench/RESULTS.md (which generated both), and make
+// demo prints what the README shows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { README, RESULTS, copiedTables, fences, read, resultsTable } from './lib/readme.mjs';
+
+const readme = read(README);
+const results = read(RESULTS);
+
+test('every table the README copies is the one in bench/RESULTS.md', () => {
+  const copies = copiedTables(readme);
+  assert.ok(copies.length >= 4, 'the summary, sizes, lines and guarantee costs');
+  for (const { key, table } of copies) assert.equal(table, resultsTable(results, key), `the table "${key}"`);
+});
+
+test('every README table of figures is a copy', () => {
+  const copied = new Set(copiedTables(readme).map((c) => c.start));
+  const lines = readme.split('\n');
+  const FIGURE = /^[\d,.]+( \/ [\d,.]+)?$/;
+  lines.forEach((line, i) => {
+    if (!line.startsWith('|') || lines[i - 1].startsWith('|')) return;
+    let end = i;
+    while (lines[end]?.startsWith('|')) end++;
+    const cells = lines.slice(i + 2, end).flatMap((row) => row.split('|').map((c) => c.trim()));
+    if (cells.some((c) => FIGURE.test(c))) assert.ok(copied.has(i), `README line ${i + 1}: a table of figures not from bench/RESULTS.md`);
+  });
+});
+
+// The module's size is the figure of the clang that bench/RESULTS.md names;
+// built by another one (make CC=clang-19 test), only the text must match.
+const benchClang = /clang (\d[\d.]*)/.exec(results)[1];
+const buildClang = /clang version (\d[\d.]*)/.exec(read(new URL('../build/compiler.txt', import.meta.url)))[1];
+
+test('make demo prints what the README shows', () => {
+  const quickStart = fences(readme).find((f) => f.lang === '' && f.before.includes('`make demo` prints:'));
+  assert.ok(quickStart, 'the README shows make demo\'s output');
+  const printed = execFileSync('node', [new URL('../examples/str_toggle/run.mjs', import.meta.url).pathname],
+    { encoding: 'utf8' });
+  const figures = (text) => (buildClang === benchClang ? text : text.replace(/\d+ bytes/, 'N bytes'));
+  assert.equal(figures(printed), figures(quickStart.body), `built by clang ${buildClang}; figures of clang ${benchClang}`);
+});
