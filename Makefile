@@ -69,7 +69,7 @@ PROFILE_tiny    := -DMALLOC0_TINY=1
 VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
-VARIANT_debug  := -DMALLOC0_DEBUG
+VARIANT_debug  := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
 # Bulk memory, and built for size as -Oz users build it: the tests cover the
 # code paths that optimizing for speed adds and those it skips.
 VARIANT_bulk   := -mbulk-memory $(OPT_SIZE)
@@ -83,7 +83,7 @@ VARIANT_huge   := -Wl,--max-memory=8589934592
 # $(call install,PACKAGES,PURPOSE): installs Debian packages when root, else
 # says in one line what to install.  PACKAGES may be a shell variable.
 install = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing for $(2): $(1)"; apt-get update -qq && \
+	    echo "installing for $(2):" $(1); apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	  else echo "$(2) need these Debian packages: sudo apt-get install" $(1); exit 1; fi
 

@@ -1564,10 +1564,6 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
 }
 
 #ifdef MALLOC0_DEBUG
-/* Exported by itself in wasm, so that the host finds it without a flag. */
-#ifdef __wasm__
-__attribute__((export_name("malloc0_trap_reason")))
-#endif
 const char *MALLOC0_NAME(malloc0_trap_reason)(void)
 {
     const char *why = trap_reason;

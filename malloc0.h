@@ -360,9 +360,9 @@ int MALLOC0_NAME(malloc0_check)(void);
  * that names the function and the input ("free: the pointer is not a block
  * in use (...)"), or NULL; each reason is returned once.  The trap leaves
  * the instance usable for this call: a host catches the trap (in JS a
- * WebAssembly.RuntimeError), then calls it.  The wasm build exports it as
- * malloc0_trap_reason by itself; examples/lib/malloc0.mjs turns it into the
- * message of the error it throws.
+ * WebAssembly.RuntimeError), then calls it: export it with
+ * -Wl,--export=malloc0_trap_reason, and examples/lib/malloc0.mjs turns it
+ * into the message of the error it throws.
  */
 const char *MALLOC0_NAME(malloc0_trap_reason)(void);
 #endif

@@ -25,9 +25,9 @@ async function readWasm(source) {
   return response.arrayBuffer();
 }
 
-// A module built with -DMALLOC0_DEBUG exports malloc0_trap_reason: each of
-// its functions, called through heap.exports, turns malloc0's traps into an
-// Error that says which function rejected what.
+// A module built with -DMALLOC0_DEBUG that exports malloc0_trap_reason: each
+// of its functions, called through heap.exports, turns malloc0's traps into
+// an Error that says which function rejected what.
 function explainTraps(exports, memory) {
   const reason = exports.malloc0_trap_reason;
   if (!reason) return exports;

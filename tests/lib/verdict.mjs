@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const missing = [];
+const failures = [];
+const LISTED = 20; // failed tests named again here; all are above
 for (const path of process.argv.slice(2)) {
   if (!existsSync(path)) {
     missing.push(path);
@@ -13,8 +15,10 @@ for (const path of process.argv.slice(2)) {
   }
   const run = JSON.parse(readFileSync(path, 'utf8'));
   for (const key of Object.keys(totals)) totals[key] += run[key];
-  for (const failure of run.failures) console.log(`failed: ${failure}`);
+  failures.push(...run.failures);
 }
+for (const failure of failures.slice(0, LISTED)) console.log(`failed: ${failure}`);
+if (failures.length > LISTED) console.log(`failed: ... and ${failures.length - LISTED} more, above`);
 for (const path of missing) console.log(`make test: the run that writes ${path} ended before its results`);
 const failed = totals.failed + missing.length;
 console.log(`${totals.passed} passed, ${failed} failed` + (totals.skipped ? `, ${totals.skipped} skipped` : ''));
