@@ -50,10 +50,10 @@ CC_PACKAGE = $(if $(filter clang clang-%,$(notdir $(CC))),$(notdir $(CC)),clang)
 # building with another one rebuilds them.
 COMPILER  := $(B)/compiler.txt
 TESTS     := $(wildcard tests/*.test.mjs)
-TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk top,\
+TEST_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,plain max import debug bulk top fast fastz,\
                $(B)/test/$(p)-a$(a)-$(v).wasm)))
 # MALLOC0_CHECKS=0: the same tests but the invalid-input ones, run again.
-NOCHECK_VARIANTS := plain max import bulk top
+NOCHECK_VARIANTS := plain max import bulk top fast fastz
 NOCHECK_WASM := $(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach v,$(NOCHECK_VARIANTS),\
                $(B)/test-nochecks/$(p)-a$(a)-$(v).wasm)))
 # memory64: the same source, --target=wasm64, for the variants Node runs it
@@ -70,9 +70,12 @@ VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
 VARIANT_debug  := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
-# Bulk memory, and built for size as -Oz users build it: the tests cover the
-# code paths that optimizing for speed adds and those it skips.
+# Bulk memory, and built for size as -Oz users build it: the same calls
+# must give the same heap at every optimization level.
 VARIANT_bulk   := -mbulk-memory $(OPT_SIZE)
+# MALLOC0_FAST (quick lists, the fast tail), at -O2 and at -Oz.
+VARIANT_fast   := -DMALLOC0_FAST=1
+VARIANT_fastz  := -DMALLOC0_FAST=1 $(OPT_SIZE)
 # All of wasm32's 4 GiB; past it, for wasm64.
 VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
@@ -118,7 +121,7 @@ FORCE:
 name-part = $(word $(1),$(subst -, ,$(basename $(notdir $@))))
 # What each test module folder adds: the target, and the checks setting.
 TEST_DIR_test          := $(WASM)
-TEST_DIR_test-nochecks := $(WASM) -DMALLOC0_CHECKS=0 -DMALLOC0_QUICK=0
+TEST_DIR_test-nochecks := $(WASM) -DMALLOC0_CHECKS=0
 TEST_DIR_test64        := $(WASM64)
 $(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c $(COMPILER) | deps
 	@mkdir -p $(@D)
@@ -129,9 +132,9 @@ $(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c $(COMPILER) 
 # Every profile, alignment and MALLOC0_CHECKS, with and without bulk memory,
 # for wasm32 and wasm64, without a single warning.
 warnings: | deps
-	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
+	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach f,0 1,\
 	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
-	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -c malloc0.c -o /dev/null &&))))) true
+	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -DMALLOC0_FAST=$(f) -c malloc0.c -o /dev/null &&)))))) true
 
 # examples/wasi: the same C program over wasi-libc's dlmalloc, and with
 # malloc0 linked in its place (malloc0.c alone gets -fno-builtin).
@@ -165,16 +168,16 @@ NATIVE_DEPS  := $(LIB) $(NATIVE_SRC) tests/native/model.h
 NATIVE_CC_clang  = $(CC) -O1 $(SANITIZE)
 NATIVE_CC_gcc   := gcc -O2
 # A fifth name part, nochecks, builds with MALLOC0_CHECKS=0 (the model then
-# makes no invalid input); noquick, with MALLOC0_QUICK=0 (as -Oz builds are).
+# makes no invalid input); fast, with MALLOC0_FAST=1.
 NATIVE_TESTS := $(foreach p,$(PROFILES),$(B)/native/random_ops-clang-$(p)-a16-nochecks) \
-                $(foreach a,4 16,$(B)/native/random_ops-clang-default-a$(a)-noquick) \
+                $(foreach p,$(PROFILES),$(foreach a,4 16,$(B)/native/random_ops-clang-$(p)-a$(a)-fast)) \
                 $(foreach c,clang gcc,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),\
                   $(B)/native/random_ops-$(c)-$(p)-a$(a))))
 $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c $(COMPILER) | native-deps
 	@mkdir -p $(@D)
 	$(NATIVE_CC_$(call name-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call name-part,3)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(filter nochecks,$(call name-part,5)),-DMALLOC0_CHECKS=0) \
-	  $(if $(filter noquick,$(call name-part,5)),-DMALLOC0_QUICK=0) \
+	  $(if $(filter fast,$(call name-part,5)),-DMALLOC0_FAST=1) \
 	  -o $@ $(NATIVE_SRC) tests/native/random_ops.c
 
 native-test: $(NATIVE_TESTS)
@@ -197,13 +200,16 @@ FUZZ_SECONDS  ?= 60
 FUZZ_SANITIZE ?= address,undefined
 FUZZ_REGION   := 4194304
 FUZZ_DIR      := $(B)/native/fuzz$(if $(FUZZ_SANITIZE),-sanitized,-plain)
+# Each profile, and the default one with MALLOC0_FAST=1.
+FUZZ_PROFILES := $(PROFILES) fast
+PROFILE_fast  := -DMALLOC0_FAST=1
 $(FUZZ_DIR)/%: $(NATIVE_DEPS) tests/native/fuzz_target.c $(COMPILER) | native-deps
 	@mkdir -p $(@D)
 	$(CC) -O2 -fsanitize=fuzzer$(if $(FUZZ_SANITIZE),$(comma)$(FUZZ_SANITIZE) -fno-sanitize-recover=all) \
 	  $(NATIVE_FLAGS) $(PROFILE_$*) -DMODEL_REGION_BYTES=$(FUZZ_REGION) -o $@ $(NATIVE_SRC) tests/native/fuzz_target.c
 
-fuzz: $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p))
-	@for p in $(PROFILES); do mkdir -p $(B)/native/corpus-$$p; \
+fuzz: $(foreach p,$(FUZZ_PROFILES),$(FUZZ_DIR)/$(p))
+	@for p in $(FUZZ_PROFILES); do mkdir -p $(B)/native/corpus-$$p; \
 	  echo "fuzzing the $$p profile for $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/$$p -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	    $(B)/native/corpus-$$p tests/native/corpus > $(FUZZ_DIR)/$$p.log 2>&1; status=$$?; \
@@ -271,14 +277,24 @@ examples: $(EXAMPLE_WASM)
 serve: examples
 	node examples/serve.mjs
 
+# malloc+free's code-section bytes at each optimization level, with LTO:
+# the default profile, with MALLOC0_FAST=1, and the tiny profile.
+SIZE_LEVELS := Oz O2 O3
+LEVEL_ROWS  := default fast tiny
+LEVEL_WASM  := $(foreach r,$(LEVEL_ROWS),$(foreach l,$(SIZE_LEVELS),$(B)/size-level/$(r)-$(l).wasm))
+$(B)/size-level/%.wasm: $(LIB) $(COMPILER) | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) -$(call name-part,2) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
+	  $(call exports,$(CORE_API)) -o $@ malloc0.c
+
 # Code-section bytes at -Oz with LTO, and after binaryen's wasm-opt -Oz (what
 # users ship): malloc and free alone, the six seed functions, with
 # free_pop_mark, and the whole API; for each profile, with and without
 # MALLOC0_CHECKS, and for wasm64.  Module names: ARCH-PROFILE-checksN-SET.
 SIZE_SETS := core seed marks all
-SIZE_ROWS := wasm32-default-checks1 wasm32-default-checks0 wasm32-tiny-checks1 wasm32-tiny-checks0 \
-             wasm64-default-checks1 wasm64-tiny-checks1
-SIZE_WASM := $(foreach r,$(SIZE_ROWS),$(foreach s,$(SIZE_SETS),$(B)/size/$(r)-$(s).wasm))
+SIZE_ROWS := wasm32-default-checks1 wasm32-default-checks0 wasm32-tiny-checks1 wasm32-tiny-checks0
+SIZE_ROWS64 := wasm64-default-checks1 wasm64-tiny-checks1
+SIZE_WASM := $(foreach r,$(SIZE_ROWS) $(SIZE_ROWS64),$(foreach s,$(SIZE_SETS),$(B)/size/$(r)-$(s).wasm))
 SIZE_API_core  := $(CORE_API)
 SIZE_API_seed  := $(CORE_API) $(SEED_MARK_API)
 SIZE_API_marks := $(CORE_API) $(MARK_API)
@@ -301,14 +317,30 @@ binaryen-deps:
 ORIGINAL_SEED := 356 / 312
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
 size-cell = $(call code-bytes,$(B)/size/$(1).wasm) / $(call code-bytes,$(B)/size-opt/$(1).wasm)
-size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%)
+size-rows = $(foreach r,$(1),echo "| $(subst -checks1,,$(subst checks0,CHECKS=0,$(r))) |\
+	  $(foreach s,$(SIZE_SETS),$(call size-cell,$(r)-$(s)) |)";)
+LEVEL_NAME_default := default
+LEVEL_NAME_fast    := default, MALLOC0_FAST=1
+LEVEL_NAME_tiny    := tiny
+size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%) $(LEVEL_WASM)
 	@echo "code-section bytes, MALLOC0_ALIGN 16: $(OPT_SIZE) $(SIZE_LTO) / after wasm-opt -Oz"
 	@echo
 	@echo "| build | malloc+free | seed six | + pop_mark | whole API |"
 	@echo "|---|---:|---:|---:|---:|"
-	@$(foreach r,$(SIZE_ROWS),echo "| $(subst -checks1,,$(subst checks0,CHECKS=0,$(r))) |\
-	  $(foreach s,$(SIZE_SETS),$(call size-cell,$(r)-$(s)) |)";)
+	@$(call size-rows,$(SIZE_ROWS))
 	@echo "| the original (reference) | - | $(ORIGINAL_SEED) | - | - |"
+	@echo
+	@echo "code-section bytes, wasm64: $(OPT_SIZE) $(SIZE_LTO) / after wasm-opt -Oz"
+	@echo
+	@echo "| build | malloc+free | seed six | + pop_mark | whole API |"
+	@echo "|---|---:|---:|---:|---:|"
+	@$(call size-rows,$(SIZE_ROWS64))
+	@echo
+	@echo "malloc+free code-section bytes by optimization level ($(SIZE_LTO), MALLOC0_ALIGN 16)"
+	@echo
+	@echo "| build | $(foreach l,$(SIZE_LEVELS),-$(l) |)"
+	@echo "|---|---:|---:|---:|"
+	@$(foreach r,$(LEVEL_ROWS),echo "| $(LEVEL_NAME_$(r)) | $(foreach l,$(SIZE_LEVELS),$(call code-bytes,$(B)/size-level/$(r)-$(l).wasm) |)";)
 
 # The README's lines for str_toggle, run as it shows them (with this
 # Makefile's clang and PATH): the bytes of the module each gives.
@@ -320,13 +352,10 @@ clean:
 
 # Benchmarks: one driver (bench/driver.c) linked against each allocator.
 BENCH_OPT := -O2 -fno-builtin
-BENCH_WASM := $(foreach a,default tiny original bump floor dlmalloc,$(B)/bench/$(a).wasm)
-$(B)/bench/default.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
+BENCH_WASM := $(foreach a,default fast tiny original bump floor dlmalloc,$(B)/bench/$(a).wasm)
+$(B)/bench/default.wasm $(B)/bench/fast.wasm $(B)/bench/tiny.wasm: $(B)/bench/%.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS -o $@ malloc0.c bench/driver.c
-$(B)/bench/tiny.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_tiny) -o $@ malloc0.c bench/driver.c
+	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_$*) -o $@ malloc0.c bench/driver.c
 $(B)/bench/%.wasm: bench/%.c bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -o $@ $< bench/driver.c
@@ -383,7 +412,8 @@ size-costs: | deps
 # Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must
 # come out byte for byte the same.  On a fresh machine make test builds them
 # before it installs emscripten, which brings binaryen: CI runs this after.
-CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(BENCH_WASM)
+CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(LEVEL_WASM) \
+             $(BENCH_WASM)
 same-with-binaryen: $(CLANG_WASM) | binaryen-deps
 	@sha256sum $(CLANG_WASM) > $(B)/wasm.sums
 	@rm -f $(CLANG_WASM)
@@ -411,4 +441,4 @@ test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.
 all: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
-  $(foreach p,$(PROFILES),$(FUZZ_DIR)/$(p)) size
+  $(foreach p,$(FUZZ_PROFILES),$(FUZZ_DIR)/$(p)) size

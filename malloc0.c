@@ -75,7 +75,7 @@
  * only when no hole fits.  free unlinks the holes it merges with, in O(1)
  * as the lists are doubly linked.
  *
- * Quick lists (MALLOC0_QUICK, on when optimizing for speed).  A small block
+ * Quick lists (MALLOC0_QUICK, on with MALLOC0_FAST).  A small block
  * freed in the current scope may skip the merge and the lists: it waits in
  * a stack of its exact size for the next request of that size.  See the
  * section on them for how they stay bounded and give memory back.
@@ -129,24 +129,28 @@
 #define MALLOC0_TINY 0
 #endif
 
-/* Optimizing for speed, helpers on the malloc and free paths are inlined
- * (HOT), their rare long ways kept out of line (COLD), and shortcuts that
- * cost code are taken; optimizing for size (-Os, -Oz), none of these. */
+/* The optimization level chooses inlining, nothing else: optimizing for
+ * speed, helpers on the malloc and free paths are inlined (HOT) and their
+ * rare long ways kept out of line (COLD); for size (-Os, -Oz), the compiler
+ * chooses.  The same calls give the same heap at every level. */
 #ifdef __OPTIMIZE_SIZE__
-#define FOR_SPEED 0
 #define HOT
 #define COLD
 #else
-#define FOR_SPEED 1
 #define HOT __attribute__((always_inline)) inline
 #define COLD __attribute__((noinline))
 #endif
 
+/* MALLOC0_FAST=1 trades code for speed: a fast tail (see tail_take), and
+ * by default quick lists.  Off by default, at every optimization level. */
+#ifndef MALLOC0_FAST
+#define MALLOC0_FAST 0
+#endif
+
 /* MALLOC0_QUICK=1 (default profile) keeps small freed blocks in quick
- * lists, for the next request of their size: on when optimizing for speed,
- * off at -Os and -Oz, where it would cost code. */
+ * lists, for the next request of their size. */
 #ifndef MALLOC0_QUICK
-#define MALLOC0_QUICK FOR_SPEED
+#define MALLOC0_QUICK MALLOC0_FAST
 #endif
 
 /* MALLOC0_CHECKS=0 leaves out the detection of invalid input: the frees
@@ -584,20 +588,20 @@ static uintptr_t tail_reach(void)
 static COLD uintptr_t tail_take_far(uintptr_t size)
 {
     uintptr_t block = tail_move(size);
-    if (FOR_SPEED)
+    if (MALLOC0_FAST)
         tail_limit = block ? tail_reach() : heap_tail;
     return block;
 }
 
-/* The tail moves up by size bytes at once while its end stays at or below
- * tail_limit: memory holds it with a tag beyond, no gap is in the way and
- * no retired header lies below it.  When optimizing for speed, every other
- * move renews the limit (or lowers it to the tail, which sends the next
- * take the long way). */
+/* With MALLOC0_FAST, the tail moves up by size bytes at once while its end
+ * stays at or below tail_limit: memory holds it with a tag beyond, no gap
+ * is in the way and no retired header lies below it.  Every other move
+ * renews the limit (or lowers it to the tail, which sends the next take the
+ * long way). */
 static HOT uintptr_t tail_take(uintptr_t size)
 {
     uintptr_t block = heap_tail;
-    if (FOR_SPEED && size <= tail_limit - block) {
+    if (MALLOC0_FAST && size <= tail_limit - block) {
         heap_tail = block + size;
         if (heap_tail > peak_tail)
             peak_tail = heap_tail;
@@ -1594,7 +1598,7 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
  * than the tail may reach with nothing else to do? */
 static int tail_limit_safe(void)
 {
-    return !FOR_SPEED || tail_limit == heap_tail || (tail_limit > heap_tail && tail_limit <= tail_reach());
+    return !MALLOC0_FAST || tail_limit == heap_tail || (tail_limit > heap_tail && tail_limit <= tail_reach());
 }
 
 /* Walks the blocks, adding up stats and counting the holes that must be

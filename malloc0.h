@@ -46,15 +46,19 @@
  *                   reaches the tail (stacks, levels, free_all), for the
  *                   smallest code.  The default profile also reuses holes
  *                   freed in any order, through segregated free lists.
- *   MALLOC0_QUICK   default profile: 1 (the default when optimizing for
- *                   speed) lets up to 64 small blocks (up to 256 bytes)
- *                   freed in the innermost scope wait unmerged in stacks of
- *                   their exact size, for the next request of that size:
- *                   malloc and free then touch no neighbour.  They merge
- *                   when memory would have to grow or a scope begins, and
- *                   go back to the tail when it reaches them, so a heap
- *                   whose blocks are all freed is empty.  0 (the default at
- *                   -Os and -Oz) leaves them out, for smaller code.
+ *   MALLOC0_FAST    1 trades code for speed: a fast tail (one compare and
+ *                   two stores for a block at the tail) and quick lists
+ *                   (MALLOC0_QUICK).  Default 0.  The optimization level
+ *                   chooses inlining only: the same calls give the same
+ *                   heap at -O2 and at -Oz, for every setting.
+ *   MALLOC0_QUICK   default profile: 1 (the default with MALLOC0_FAST=1)
+ *                   lets up to 64 small blocks (up to 256 bytes) freed in
+ *                   the innermost scope wait unmerged in stacks of their
+ *                   exact size, for the next request of that size: malloc
+ *                   and free then touch no neighbour.  They merge when
+ *                   memory would have to grow or a scope begins, and go
+ *                   back to the tail when it reaches them, so a heap whose
+ *                   blocks are all freed is empty.
  *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
  *                   below, instead of ignoring it, after leaving the reason
  *                   for malloc0_trap_reason (below).

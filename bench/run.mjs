@@ -19,13 +19,14 @@ const FRAMES = 3000; // frame_loop: memory at frame 500 against frame 3,000
 const dir = new URL('../build/bench/', import.meta.url);
 const here = new URL('./', import.meta.url);
 
+// malloc0-fast: built with MALLOC0_FAST=1.
 // The em- modules: the same driver built by emcc over malloc0, emmalloc and
 // emscripten's dlmalloc (standalone wasm).
 // original: the first malloc0 (bench/original.c), on the LIFO workload only:
 // it reuses no memory below the tail and has no realloc.
-const ALLOCATORS = ['malloc0', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
+const ALLOCATORS = ['malloc0', 'malloc0-fast', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
   'floor'];
-const files = { malloc0: 'default', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
+const files = { malloc0: 'default', 'malloc0-fast': 'fast', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
   emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', original: 'original', bump: 'bump', floor: 'floor' };
 const ONLY = { original: ['lifo'] };
 // Workloads shaped like real programs (bench/driver.c), with megabyte
@@ -181,10 +182,11 @@ table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsE
 const SUMMARY = [...MAIN, ...REAL].filter((w) => results[w] && w !== 'marks');
 if (SUMMARY.length) {
   out('\nsummary (the README\'s table): peak heap pages, malloc0 / dlmalloc, and allocator cost / dlmalloc\'s\n');
-  out('| workload | malloc0 pages | dlmalloc pages | malloc0 cost / dlmalloc\'s |');
-  out('|---|---:|---:|---:|');
+  out('| workload | malloc0 pages | dlmalloc pages | malloc0 cost / dlmalloc\'s | with MALLOC0_FAST=1 |');
+  out('|---|---:|---:|---:|---:|');
   for (const w of SUMMARY) {
-    out(`| ${w} | ${cell(w, 'malloc0', 'pages', 0)} | ${cell(w, 'dlmalloc', 'pages', 0)} | ${cell(w, 'malloc0', 'vsDlmalloc', 2)} |`);
+    out(`| ${w} | ${cell(w, 'malloc0', 'pages', 0)} | ${cell(w, 'dlmalloc', 'pages', 0)} | ${
+      cell(w, 'malloc0', 'vsDlmalloc', 2)} | ${cell(w, 'malloc0-fast', 'vsDlmalloc', 2)} |`);
   }
 }
 

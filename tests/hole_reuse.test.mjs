@@ -4,11 +4,11 @@
 // after it, so free_to_mark still releases everything it should.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, PAGE, TAGS, grainOf, loadHeap, random } from './lib/heap.mjs';
+import { PAGE, TAGS, WITH_FAST, grainOf, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 import { churn, fifo, steady } from './lib/workloads.mjs';
 
-const DEFAULT_BUILDS = BUILDS.filter((b) => b.profile === 'default');
+const DEFAULT_BUILDS = WITH_FAST.filter((b) => b.profile === 'default');
 const LIVE_FACTOR = 1.25;
 const SMALL_CONSTANT = 4096;
 const GROWTH_SLACK = 1 / 64; // memory grows by a 64th at a time
@@ -51,7 +51,7 @@ for (const build of DEFAULT_BUILDS) {
   });
 
   // Small freed blocks may wait unmerged for a request of their size
-  // (MALLOC0_QUICK, on in these -O2 builds): they must still give their
+  // (MALLOC0_QUICK, on with MALLOC0_FAST): they must still give their
   // memory back to the tail, and merge when a scope begins.
   test(`small blocks freed in any order give all memory back to the tail, ${build.name}`, () => {
     const heap = loadHeap(build);

@@ -21,7 +21,9 @@ function randomSize(rng) {
   return rng.below(65537);
 }
 
-function run(build, seed, variant) {
+// Returns every address handed out, in order, as offsets from the heap base
+// (static data, and so the base, may differ from build to build).
+function run(build, seed, variant, operations = OPERATIONS_PER_SEED) {
   const heap = loadHeap(build, variant);
   const shadow = new Shadow(heap);
   const rng = random(seed);
@@ -123,13 +125,31 @@ function run(build, seed, variant) {
   shadow.verifyAll();
   shadow.assertAgrees();
   for (const [name, n] of Object.entries(counts)) assert.ok(n > 0, `no ${name} operation ran`);
+  return shadow.trace.map((p) => p - heapStart);
 }
+
+// Each seed on its own build: -O2; bulk memory (memory.fill, memory.copy)
+// at -Oz; MALLOC0_FAST at -O2 and at -Oz.  wasm64 has the first two.
+const VARIANTS = ['plain', 'bulk', 'fast', 'fastz'];
+// Builds that differ only in the optimization level: the same calls must
+// give the same addresses.
+const SAME_HEAP = [['plain', 'bulk'], ['fast', 'fastz']];
+const SAME_HEAP_SEED = 5;
+const SAME_HEAP_OPERATIONS = 20000;
 
 for (const build of [...BUILDS, ...BUILDS64]) {
   for (const seed of build.wasm64 ? SEEDS.slice(0, 2) : SEEDS) {
-    // Even seeds run the build with bulk memory (memory.fill, memory.copy),
-    // built at -Oz: no quick lists, no fast tail.
-    const variant = seed % 2 ? 'plain' : 'bulk';
+    const variant = VARIANTS[seed - 1];
     test(`random operations, seed ${seed}, ${variant}, ${build.name}`, () => run(build, seed, variant));
+  }
+  for (const [speed, size] of build.wasm64 ? SAME_HEAP.slice(0, 1) : SAME_HEAP) {
+    test(`the same operations give the same addresses at -O2 (${speed}) and -Oz (${size}), ${build.name}`, () => {
+      const atSpeed = run(build, SAME_HEAP_SEED, speed, SAME_HEAP_OPERATIONS);
+      const atSize = run(build, SAME_HEAP_SEED, size, SAME_HEAP_OPERATIONS);
+      assert.ok(atSpeed.length > SAME_HEAP_OPERATIONS / 4);
+      const first = atSpeed.findIndex((p, i) => p !== atSize[i]);
+      assert.equal(first, -1, `allocation ${first}: base + ${atSpeed[first]} at -O2, base + ${atSize[first]} at -Oz`);
+      assert.equal(atSpeed.length, atSize.length);
+    });
   }
 }

@@ -4,7 +4,7 @@
 // every alignment.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, PAGE, loadHeap, random } from './lib/heap.mjs';
+import { PAGE, WITH_FAST, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const FRAMES = 3000;
@@ -46,7 +46,7 @@ function frameLoop(heap, shadow, rng, onFrame) {
   return entities;
 }
 
-for (const build of BUILDS) {
+for (const build of WITH_FAST) {
   const reuses = build.profile === 'default';
 
   if (reuses) {

@@ -19,6 +19,8 @@ export const BUILDS = PROFILES.flatMap((profile) => ALIGNS.map((align) => ({
 export const CHECKS = process.env.MALLOC0_TEST_CHECKS !== '0';
 // Tests of invalid input skip over those builds, for this reason.
 export const UNDEFINED_WITHOUT_CHECKS = CHECKS ? false : 'invalid input is undefined with MALLOC0_CHECKS=0';
+// The wasm32 builds, each also with MALLOC0_FAST=1 (the fast variant).
+export const WITH_FAST = BUILDS.flatMap((b) => [b, { ...b, variant: 'fast', name: `${b.name}, MALLOC0_FAST` }]);
 // The same builds for memory64 (--target=wasm64).
 export const BUILDS64 = CHECKS ? BUILDS.map((b) => ({ ...b, wasm64: true, name: `${b.name}, wasm64` })) : [];
 export const PAGE = 65536;
@@ -45,7 +47,7 @@ export function wasmPath({ profile, align, wasm64 }, variant = 'plain') {
 // debug (MALLOC0_DEBUG) | bulk (-mbulk-memory: memory.fill and memory.copy;
 // and -Oz, which leaves out what optimizing for speed adds) |
 // top (a maximum of 4 GiB)
-export function loadHeap(build, variant = 'plain', { maxPages = MAX_PAGES } = {}) {
+export function loadHeap(build, variant = build.variant ?? 'plain', { maxPages = MAX_PAGES } = {}) {
   const { align } = build;
   const module = new WebAssembly.Module(readFileSync(wasmPath(build, variant)));
   const imports = {};

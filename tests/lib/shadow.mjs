@@ -23,6 +23,7 @@ export class Shadow {
     this.starts = []; // live addresses, sorted
     this.serial = 0; // counts allocations: marks are points in this count
     this.recent = []; // [address, serial] in allocation order; freed ones skipped lazily
+    this.trace = []; // every address handed out, in order
   }
 
   get count() { return this.blocks.size; }
@@ -68,6 +69,7 @@ export class Shadow {
     this.starts.splice(i, 0, p);
     this.blocks.set(p, { size, byte, serial });
     this.recent.push([p, serial]);
+    this.trace.push(p);
   }
 
   verify(p) {
