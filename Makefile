@@ -28,7 +28,7 @@ CORE_API  := malloc free
 SEED_MARK_API := free_all free_all_mark free_get_mark free_to_mark
 MARK_API  := $(SEED_MARK_API) free_pop_mark
 C_API     := calloc realloc aligned_alloc posix_memalign memalign malloc_usable_size
-TEST_API  := $(CORE_API) $(MARK_API) $(C_API) malloc0_check test_stats
+TEST_API  := $(CORE_API) $(MARK_API) $(C_API) malloc0_check test_stats test_stats_verdict
 exports    = $(foreach name,$(1),-Wl,--export=$(name))
 
 LIB       := malloc0.c malloc0.h

@@ -1652,11 +1652,6 @@ static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed, uintptr_t *
            scope_now->floor <= heap_tail && tail_limit_safe();
 }
 
-void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)
-{
-    uintptr_t listed, quick;
-    heap_walk(stats, &listed, &quick);
-}
 
 /* Does the chain of retired headers run up from stale_next to NO_STALE? */
 static int stale_chain_consistent(void)
@@ -1674,10 +1669,15 @@ static int stale_chain_consistent(void)
     return 1;
 }
 
+int MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)
+{
+    uintptr_t listed, quick;
+    return heap_walk(stats, &listed, &quick) && holes_consistent(listed, stats->marks) &&
+           quick_consistent(quick) && stale_chain_consistent();
+}
+
 int MALLOC0_NAME(malloc0_check)(void)
 {
     struct malloc0_stats stats;
-    uintptr_t listed, quick;
-    return heap_walk(&stats, &listed, &quick) && holes_consistent(listed, stats.marks) &&
-           quick_consistent(quick) && stale_chain_consistent();
+    return MALLOC0_NAME(malloc0_stats)(&stats);
 }

@@ -347,14 +347,18 @@ struct malloc0_stats {
                            * are allocated above it */
 };
 
-/* Fills *stats.  O(n) in the number of blocks: for tests and debugging. */
-void MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats);
+/* Fills *stats, and returns what malloc0_check would: 1 if the heap is
+ * consistent; 0 if not, and then the figures stop where the walk found the
+ * first inconsistent tag.  O(n) in the number of blocks: for tests and
+ * debugging. */
+int MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats);
 
 /*
- * Walks every block from the heap base to the tail, and the retired tags
- * above it, and returns 1 if every tag is consistent (sizes, matching tags,
- * no two adjacent free blocks, base mark on a block boundary), 0 otherwise.
- * O(n): for tests and debugging.
+ * Walks every block from the heap base to the tail, the free lists and the
+ * retired tags above it, and returns 1 if every tag is consistent (sizes,
+ * matching tags, no two adjacent free blocks, base mark on a block
+ * boundary, each listed hole where its tags say), 0 otherwise.  O(n): for
+ * tests and debugging.
  */
 int MALLOC0_NAME(malloc0_check)(void);
 

@@ -268,3 +268,17 @@ invalidTest('the JS helper turns a debug build\'s trap into an error that says w
   const release = await loadWasm(readFileSync(wasmPath(build, 'plain')));
   assert.equal(release.exports.free, release.exports.free, 'release builds: the exports as they are');
 });
+
+for (const build of BUILDS) {
+  test(`malloc0_stats and malloc0_check report a heap whose tags a program overwrote, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const blocks = [64, 100, 64].map((n) => heap.malloc(n));
+    heap.free(blocks[1]);
+    assert.equal(heap.exports.test_stats_verdict(), 1);
+    assert.ok(heap.check());
+    // An overflow from the first block: the second one's header, all ones.
+    new DataView(heap.memory.buffer).setUint32(blocks[1] - TAG, 0xffffffff, true);
+    assert.equal(heap.exports.test_stats_verdict(), 0, 'malloc0_stats says the heap is broken');
+    assert.ok(!heap.check());
+  });
+}
