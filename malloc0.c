@@ -161,12 +161,19 @@
 #endif
 
 /* With MALLOC0_DEBUG, invalid input traps instead of being ignored, and
- * first leaves its reason where the host reads it after the trap. */
+ * first leaves its reason where the host reads it after the trap; and
+ * CHECK(invariant) traps at the line that broke it, which it names.
+ * Otherwise a CHECK costs nothing: its condition is never evaluated. */
 #ifdef MALLOC0_DEBUG
 static const char *trap_reason;
 #define reject_input(why) (trap_reason = (why), __builtin_trap())
+#define CHECK_STRING(text) #text
+#define CHECK_LINE(line) CHECK_STRING(line)
+#define CHECK(invariant) \
+    ((invariant) ? (void)0 : reject_input("malloc0.c:" CHECK_LINE(__LINE__) ": broken: " #invariant))
 #else
 #define reject_input(why) ((void)(why))
+#define CHECK(invariant) ((void)(0 && (invariant)))
 #endif
 #define NOT_A_BLOCK ": the pointer is not a block in use (interior, misaligned, outside the heap, freed," \
     " released by a reset, or a mark)"
@@ -314,6 +321,16 @@ static void free_block_set(uintptr_t block, uintptr_t size, tag_t prev)
     tag_t tag = tag_make(size, FREE_BIT);
     *tag_at(block) = tag | prev;
     *tag_at(block + size - TAG_BYTES) = tag;
+}
+
+/* Is block a whole free block: its tags agree, it ends at or below the
+ * tail, and the block after it knows it is free? */
+static int free_block_whole(uintptr_t block)
+{
+    tag_t header = *tag_at(block);
+    uintptr_t end = block + free_size(header);
+    return (header & FREE_BIT) && end <= heap_tail && *tag_at(end - TAG_BYTES) == (header & ~PREV_FREE) &&
+           (end == heap_tail || (*tag_at(end) & PREV_FREE));
 }
 
 /* Quick blocks (see Quick lists) are free blocks tagged FREE_BIT | MARK_BIT
@@ -814,6 +831,7 @@ static void hole_unlink(uintptr_t block)
     link_t back = *hole_back(block);
     link_t head = back & ~HEAD_LINK;
     uintptr_t class = (head - (uintptr_t)scope_now->heads) / sizeof(link_t);
+    CHECK(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));
     *(link_t *)head = next;
     if (next) {
         *hole_back(next) = back;
@@ -864,6 +882,7 @@ static uintptr_t hole_use(uintptr_t block, tag_t size)
     rest = hole_size(block) - size;
     if (rest >= MIN_BLOCK) {
         free_block_set(block + size, rest, 0);
+        CHECK(free_block_whole(block + size));
         hole_add(block + size);
     } else {
         size += rest;
@@ -1213,6 +1232,7 @@ static HOT void block_release(uintptr_t block)
         prev_free_set(end);
     }
     free_block_set(block, end - block, QUICK ? prev : 0);
+    CHECK(free_block_whole(block) && !hole_tag(*tag_at(end)));
     hole_add(block);
 }
 
@@ -1276,6 +1296,7 @@ static HOT uintptr_t block_alloc(tag_t size)
     }
     if (!block && !(block = block_append(size, 0)))
         block = hole_search(size);
+    CHECK(!block || (block_in_use(block) && used_size(*tag_at(block)) >= size));
     return block;
 }
 
@@ -1491,6 +1512,7 @@ static __attribute__((noinline)) struct scope *reset_to(uintptr_t mark)
     tail_reset(mark);
     gaps_reset(scope->gaps);
     scope_empty(scope);
+    CHECK(heap_tail == mark && scope->floor == mark);
     return scope;
 }
 
@@ -1565,6 +1587,7 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
         base_mark = HEAP_START;
     scope_end(scope);
     block_release(address - MARK_BLOCK); /* the last block: the tail moves back */
+    CHECK(heap_tail <= address - MARK_BLOCK);
 }
 
 #ifdef MALLOC0_DEBUG

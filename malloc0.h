@@ -60,8 +60,10 @@
  *                   back to the tail when it reaches them, so a heap whose
  *                   blocks are all freed is empty.
  *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
- *                   below, instead of ignoring it, after leaving the reason
- *                   for malloc0_trap_reason (below).
+ *                   below, instead of ignoring it, and where one of the
+ *                   heap's invariants breaks (after merges, splits,
+ *                   unlinks, allocations, resets and pops), after leaving
+ *                   the reason for malloc0_trap_reason (below).
  *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
  *
  * Build malloc0.c with -fno-builtin (or at least -fno-builtin-malloc and
@@ -366,7 +368,8 @@ int MALLOC0_NAME(malloc0_check)(void);
 /*
  * Debug build only: why malloc0 last trapped, as a NUL-terminated string
  * that names the function and the input ("free: the pointer is not a block
- * in use (...)"), or NULL; each reason is returned once.  The trap leaves
+ * in use (...)") or the line and the invariant that broke, or NULL; each
+ * reason is returned once.  The trap leaves
  * the instance usable for this call: a host catches the trap (in JS a
  * WebAssembly.RuntimeError), then calls it: export it with
  * -Wl,--export=malloc0_trap_reason, and examples/lib/malloc0.mjs turns it

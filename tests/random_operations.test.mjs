@@ -3,11 +3,11 @@
 // and with malloc0_check every few hundred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, BUILDS64, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, BUILDS64, CHECKS, loadHeap, random } from './lib/heap.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
-const SEEDS = [1, 2, 3, 4];
-const OPERATIONS_PER_SEED = 60000; // 240,000 per build
+const SEEDS = [1, 2, 3, 4, 5];
+const OPERATIONS_PER_SEED = 60000; // 300,000 per wasm32 build
 const CHECK_EVERY = 250;
 const LIVE_TARGET = 300;
 
@@ -129,16 +129,18 @@ function run(build, seed, variant, operations = OPERATIONS_PER_SEED) {
 }
 
 // Each seed on its own build: -O2; bulk memory (memory.fill, memory.copy)
-// at -Oz; MALLOC0_FAST at -O2 and at -Oz.  wasm64 has the first two.
-const VARIANTS = ['plain', 'bulk', 'fast', 'fastz'];
+// at -Oz; MALLOC0_FAST at -O2 and at -Oz; the debug build, whose CHECKs
+// trap where an invariant breaks.  wasm64 has the first two.
+const VARIANTS = ['plain', 'bulk', 'fast', 'fastz', 'debug'];
 // Builds that differ only in the optimization level: the same calls must
 // give the same addresses.
 const SAME_HEAP = [['plain', 'bulk'], ['fast', 'fastz']];
-const SAME_HEAP_SEED = 5;
+const SAME_HEAP_SEED = 6;
 const SAME_HEAP_OPERATIONS = 20000;
 
 for (const build of [...BUILDS, ...BUILDS64]) {
-  for (const seed of build.wasm64 ? SEEDS.slice(0, 2) : SEEDS) {
+  // MALLOC0_CHECKS=0 has no debug build.
+  for (const seed of SEEDS.slice(0, build.wasm64 ? 2 : CHECKS ? 5 : 4)) {
     const variant = VARIANTS[seed - 1];
     test(`random operations, seed ${seed}, ${variant}, ${build.name}`, () => run(build, seed, variant));
   }
