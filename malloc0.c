@@ -113,6 +113,11 @@
  * chain ends (on a 64-bit host, where that skip does not fit a tag, a zero
  * tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
  */
+/* malloc0.c defines the API by its plain names, which malloc0.h maps to
+ * prefixed ones in native builds (MALLOC0_PREFIX); the figures' struct
+ * keeps its name here as stats_t. */
+typedef struct malloc0_stats stats_t;
+#define MALLOC0_SOURCE
 #include "malloc0.h"
 
 /* ---------------------------------------------------------------------------
@@ -1349,13 +1354,13 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * Public functions
  */
 
-void *MALLOC0_NAME(malloc)(size_t n)
+void *malloc(size_t n)
 {
     tag_t size = block_size_for(n);
     return size ? payload_of(block_alloc(size)) : 0;
 }
 
-void MALLOC0_NAME(free)(void *p)
+void free(void *p)
 {
     uintptr_t block = block_of(p, "free" NOT_A_BLOCK);
     if (block)
@@ -1384,7 +1389,7 @@ static int product_overflows(size_t count, size_t each, size_t *n)
  * retired chain there, which the tail erases (not to zero) as it passes.
  * Resets and marks only move the tail down, so the bound holds after them.
  */
-void *MALLOC0_NAME(calloc)(size_t count, size_t each)
+void *calloc(size_t count, size_t each)
 {
     size_t n;
     uintptr_t fresh = peak_tail + TAG_BYTES, payload, end;
@@ -1398,12 +1403,12 @@ void *MALLOC0_NAME(calloc)(size_t count, size_t each)
     return (void *)payload;
 }
 
-void *MALLOC0_NAME(realloc)(void *p, size_t n)
+void *realloc(void *p, size_t n)
 {
     uintptr_t block, moved;
     tag_t size, have;
     if (!p)
-        return MALLOC0_NAME(malloc)(n);
+        return malloc(n);
     if (!(block = block_of(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)))
         return 0;
     have = block_size(block);
@@ -1430,7 +1435,7 @@ static void *aligned_block(size_t align, size_t n)
     tag_t size = block_size_for(n), padded;
     uintptr_t block, lead;
     if (align <= ALIGN)
-        return MALLOC0_NAME(malloc)(n);
+        return malloc(n);
     if (!size || n > NO_STALE - align - MIN_BLOCK ||
         !(padded = block_size_for(n + align + MIN_BLOCK)) || !(block = block_alloc(padded)))
         return 0;
@@ -1452,14 +1457,14 @@ static int alignment_valid(size_t align)
     return align && !(align & (align - 1)) && align <= MALLOC0_MAX_ALIGN;
 }
 
-void *MALLOC0_NAME(aligned_alloc)(size_t align, size_t n)
+void *aligned_alloc(size_t align, size_t n)
 {
     return alignment_valid(align) ? aligned_block(align, n) : 0;
 }
 
-void *MALLOC0_NAME(memalign)(size_t align, size_t n) { return MALLOC0_NAME(aligned_alloc)(align, n); }
+void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }
 
-int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n)
+int posix_memalign(void **out, size_t align, size_t n)
 {
     void *p;
     if (!alignment_valid(align) || align % sizeof(void *))
@@ -1470,7 +1475,7 @@ int MALLOC0_NAME(posix_memalign)(void **out, size_t align, size_t n)
     return 0;
 }
 
-size_t MALLOC0_NAME(malloc_usable_size)(void *p)
+size_t malloc_usable_size(void *p)
 {
     uintptr_t block = block_of(p, "malloc_usable_size" NOT_A_BLOCK);
     return block ? block_size(block) - TAG_BYTES : 0;
@@ -1480,9 +1485,9 @@ size_t MALLOC0_NAME(malloc_usable_size)(void *p)
 /* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
  * its allocator by these names, which its dlmalloc defines beside malloc:
  * with them here, no part of dlmalloc is linked. */
-void *__libc_malloc(size_t n) { return MALLOC0_NAME(malloc)(n); }
-void *__libc_calloc(size_t count, size_t each) { return MALLOC0_NAME(calloc)(count, each); }
-void __libc_free(void *p) { MALLOC0_NAME(free)(p); }
+void *__libc_malloc(size_t n) { return malloc(n); }
+void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
+void __libc_free(void *p) { free(p); }
 #endif
 
 /* The record in the mark block that ends at mark. */
@@ -1516,12 +1521,12 @@ static __attribute__((noinline)) struct scope *reset_to(uintptr_t mark)
     return scope;
 }
 
-void MALLOC0_NAME(free_all)(void) { reset_to(base_mark); }
+void free_all(void) { reset_to(base_mark); }
 
 /* A mark that the tail already sits on, the innermost, is taken once more
  * (at the heap start, base_scope's takes count nothing); else a new mark
  * block at the tail opens a scope inside the current one. */
-void *MALLOC0_NAME(free_get_mark)(void)
+void *free_get_mark(void)
 {
     uintptr_t block;
     struct scope *scope;
@@ -1539,9 +1544,9 @@ void *MALLOC0_NAME(free_get_mark)(void)
     return (void *)heap_tail;
 }
 
-void MALLOC0_NAME(free_all_mark)(void)
+void free_all_mark(void)
 {
-    void *mark = MALLOC0_NAME(free_get_mark)();
+    void *mark = free_get_mark();
     if (mark)
         base_mark = (uintptr_t)mark;
 }
@@ -1556,7 +1561,7 @@ static int mark_is_live(uintptr_t mark)
     return mark_block_ends_at(mark);
 }
 
-void MALLOC0_NAME(free_to_mark)(void *mark)
+void free_to_mark(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     if (address >= heap_tail || !mark)
@@ -1570,7 +1575,7 @@ void MALLOC0_NAME(free_to_mark)(void *mark)
 
 /* Releases the scope's blocks, then ends one take of its mark; at the last
  * one the mark block goes and the scope around it is current again. */
-void MALLOC0_NAME(free_pop_mark)(void *mark)
+void free_pop_mark(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     struct scope *scope;
@@ -1591,7 +1596,7 @@ void MALLOC0_NAME(free_pop_mark)(void *mark)
 }
 
 #ifdef MALLOC0_DEBUG
-const char *MALLOC0_NAME(malloc0_trap_reason)(void)
+const char *malloc0_trap_reason(void)
 {
     const char *why = trap_reason;
     trap_reason = 0;
@@ -1600,7 +1605,7 @@ const char *MALLOC0_NAME(malloc0_trap_reason)(void)
 #endif
 
 #ifndef __wasm__
-void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes)
+void malloc0_init(void *region, size_t bytes)
 {
     uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
     heap_start = heap_tail = base_mark = peak_tail = tail_limit = start + HEAP_LEAD;
@@ -1627,7 +1632,7 @@ static int tail_limit_safe(void)
 /* Walks the blocks, adding up stats and counting the holes that must be
  * listed and the quick blocks; returns 1 if every tag is consistent and
  * every mark taken. */
-static int heap_walk(struct malloc0_stats *stats, uintptr_t *listed, uintptr_t *quick)
+static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
 {
     uintptr_t block = HEAP_START;
     int base_found = base_mark == HEAP_START;
@@ -1692,15 +1697,15 @@ static int stale_chain_consistent(void)
     return 1;
 }
 
-int MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats)
+int malloc0_stats(stats_t *stats)
 {
     uintptr_t listed, quick;
     return heap_walk(stats, &listed, &quick) && holes_consistent(listed, stats->marks) &&
            quick_consistent(quick) && stale_chain_consistent();
 }
 
-int MALLOC0_NAME(malloc0_check)(void)
+int malloc0_check(void)
 {
-    struct malloc0_stats stats;
-    return MALLOC0_NAME(malloc0_stats)(&stats);
+    stats_t stats;
+    return malloc0_stats(&stats);
 }

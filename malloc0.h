@@ -378,6 +378,28 @@ int MALLOC0_NAME(malloc0_check)(void);
 const char *MALLOC0_NAME(malloc0_trap_reason)(void);
 #endif
 
+/* malloc0.c defines every function by its plain name: in native builds,
+ * these names stand there for the prefixed ones. */
+#if defined(MALLOC0_PREFIX) && defined(MALLOC0_SOURCE)
+#define malloc0_init MALLOC0_NAME(malloc0_init)
+#define malloc MALLOC0_NAME(malloc)
+#define free MALLOC0_NAME(free)
+#define free_all MALLOC0_NAME(free_all)
+#define free_all_mark MALLOC0_NAME(free_all_mark)
+#define free_get_mark MALLOC0_NAME(free_get_mark)
+#define free_to_mark MALLOC0_NAME(free_to_mark)
+#define free_pop_mark MALLOC0_NAME(free_pop_mark)
+#define calloc MALLOC0_NAME(calloc)
+#define realloc MALLOC0_NAME(realloc)
+#define aligned_alloc MALLOC0_NAME(aligned_alloc)
+#define memalign MALLOC0_NAME(memalign)
+#define posix_memalign MALLOC0_NAME(posix_memalign)
+#define malloc_usable_size MALLOC0_NAME(malloc_usable_size)
+#define malloc0_stats MALLOC0_NAME(malloc0_stats)
+#define malloc0_check MALLOC0_NAME(malloc0_check)
+#define malloc0_trap_reason MALLOC0_NAME(malloc0_trap_reason)
+#endif
+
 #ifdef __cplusplus
 }
 #endif
