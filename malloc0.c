@@ -26,6 +26,41 @@
  * so that the small numbers, zeros and repeated bytes that programs store
  * do not read as such headers.
  *
+ * Block states, by their header's flags, and the calls that move a block
+ * from one to another:
+ *
+ *   in use     no FREE_BIT, no MARK_BIT    hole      FREE_BIT (+ footer)
+ *   quick      FREE_BIT | MARK_BIT, size   mark      MARK_BIT, MARK_BLOCK
+ *   gap        MARK_BIT, other sizes       erased    FREE_BIT | MARK_BIT, 0
+ *
+ *              malloc at the tail        free             malloc, split
+ *   fresh -------------------> in use -------> hole --------------> in use
+ *     |  free_get_mark           |   ^                ^
+ *     +-------------------> mark |   | malloc of      | a scope begins,
+ *     |  the tail passes         |   | its size       | memory would grow
+ *     +-------------------> gap  +--------> quick ----+
+ *        others' pages           |   free, MALLOC0_QUICK
+ *                                +--------> beyond the tail, header erased
+ *                                    free of the last block (and of the
+ *                                    free blocks it then reaches)
+ *   everything above a mark --free_to_mark, free_all, free_pop_mark-->
+ *   retired: headers chained above the tail, erased as it passes them
+ *
+ * Invariants (malloc0_check walks them; CHECK in the debug build catches a
+ * break where it happens):
+ *   - blocks tile heap_start..tail, each a multiple of GRAIN, at least
+ *     MIN_BLOCK; PREV_FREE is set exactly after a hole or a quick block;
+ *   - a free block's footer is its header without PREV_FREE; no two holes
+ *     are neighbours; the last block is never free;
+ *   - each hole of MIN_HOLE bytes or more is in one list: its class's, in
+ *     the scope whose floor is the highest at or below it; a class's bit
+ *     is set exactly when its list is not empty;
+ *   - a live mark ends a mark block whose record names it; no merge
+ *     crosses a mark block; scopes nest as their floors do;
+ *   - retired headers lie above the tail on one chain, from stale_next up
+ *     to NO_STALE; memory always holds a tag beyond the tail;
+ *   - pages others grew lie inside gap blocks and are never written.
+ *
  * The heap is a run of blocks from heap_start to the tail, in linear memory
  * from __heap_base to memory.size * 64 KiB (natively, in the region given to
  * malloc0_init):
