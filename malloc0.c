@@ -204,8 +204,8 @@ typedef struct malloc0_stats stats_t;
  * first leaves its reason where the host reads it after the trap; and
  * CHECK(invariant) traps at the line that broke it, which it names.
  * Otherwise a CHECK costs nothing: its condition is never evaluated. */
+static const char *trap_reason; /* set only by the debug build's traps */
 #ifdef MALLOC0_DEBUG
-static const char *trap_reason;
 #define reject_input(why) (trap_reason = (why), __builtin_trap())
 #define CHECK_STRING(text) #text
 #define CHECK_LINE(line) CHECK_STRING(line)
@@ -1630,14 +1630,12 @@ void free_pop_mark(void *mark)
     CHECK(heap_tail <= address - MARK_BLOCK);
 }
 
-#ifdef MALLOC0_DEBUG
 const char *malloc0_trap_reason(void)
 {
     const char *why = trap_reason;
     trap_reason = 0;
     return why;
 }
-#endif
 
 #ifndef __wasm__
 void malloc0_init(void *region, size_t bytes)

@@ -364,19 +364,17 @@ int MALLOC0_NAME(malloc0_stats)(struct malloc0_stats *stats);
  */
 int MALLOC0_NAME(malloc0_check)(void);
 
-#ifdef MALLOC0_DEBUG
 /*
- * Debug build only: why malloc0 last trapped, as a NUL-terminated string
- * that names the function and the input ("free: the pointer is not a block
- * in use (...)") or the line and the invariant that broke, or NULL; each
- * reason is returned once.  The trap leaves
- * the instance usable for this call: a host catches the trap (in JS a
- * WebAssembly.RuntimeError), then calls it: export it with
- * -Wl,--export=malloc0_trap_reason, and examples/lib/malloc0.mjs turns it
+ * Why the debug build last trapped, as a NUL-terminated string that names
+ * the function and the input ("free: the pointer is not a block in use
+ * (...)") or the line and the invariant that broke; NULL if it did not, and
+ * in other builds.  Each reason is returned once.  The trap leaves the
+ * instance usable for this call: a host catches the trap (in JS a
+ * WebAssembly.RuntimeError), then calls it.  Export it with
+ * -Wl,--export=malloc0_trap_reason; examples/lib/malloc0.mjs then turns it
  * into the message of the error it throws.
  */
 const char *MALLOC0_NAME(malloc0_trap_reason)(void);
-#endif
 
 /* malloc0.c defines every function by its plain name: in native builds,
  * these names stand there for the prefixed ones. */
