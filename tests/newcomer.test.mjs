@@ -52,7 +52,10 @@ function follow(folder, text) {
     } else if (lang === 'sh') {
       const sources = [...body.matchAll(/examples\/[\w/]+\.c/g)].map((m) => m[0]);
       copy(folder, sources);
-      const run = spawnSync('bash', ['-e', '-c', body], { cwd: folder, env, encoding: 'utf8' });
+      // Debian's emcc runs binaryen's wasm-opt, which its package brings to
+      // /usr/bin, whatever PATH says (as EMCC in the Makefile).
+      const blockEnv = body.includes('emcc ') ? { ...env, PATH: `${env.PATH}:/usr/bin` } : env;
+      const run = spawnSync('bash', ['-e', '-c', body], { cwd: folder, env: blockEnv, encoding: 'utf8' });
       assert.equal(run.status, 0, `${body}\nfailed:\n${run.stderr}`);
       assert.equal(run.stderr, '', `${body}\nwarned`);
       printed = run.stdout;
