@@ -41,7 +41,8 @@ B         := build
 # every module is the same with or without binaryen.  deps checks that clang
 # plans no wasm-opt run.
 TOOLS     := $(abspath $(B))/tools
-WASM_CC    = PATH=$(TOOLS) $(realpath $(shell command -v $(CC))) $(if $(WASM_LD),--ld-path=$(WASM_LD))
+CLANG      = $(realpath $(shell command -v $(CC)))
+WASM_CC    = PATH=$(TOOLS) $(CLANG) $(if $(WASM_LD),--ld-path=$(WASM_LD))
 # The Debian packages for that clang: clang-N for clang-N, lld-N beside it,
 # and the runtime libraries of the same version.
 CC_MAJOR   = $(shell $(CC) -dumpversion 2>/dev/null | cut -d. -f1)
@@ -66,6 +67,8 @@ EXAMPLE_WASM := $(DEMO)/str_toggle.wasm examples/histogram/histogram.wasm exampl
 # What each profile and test variant adds to the build.
 PROFILE_default :=
 PROFILE_tiny    := -DMALLOC0_TINY=1
+# The default profile with MALLOC0_FAST=1, where a build chooses it.
+PROFILE_fast    := -DMALLOC0_FAST=1
 VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
@@ -74,8 +77,8 @@ VARIANT_debug  := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
 # must give the same heap at every optimization level.
 VARIANT_bulk   := -mbulk-memory $(OPT_SIZE)
 # MALLOC0_FAST (quick lists, the fast tail), at -O2 and at -Oz.
-VARIANT_fast   := -DMALLOC0_FAST=1
-VARIANT_fastz  := -DMALLOC0_FAST=1 $(OPT_SIZE)
+VARIANT_fast   := $(PROFILE_fast)
+VARIANT_fastz  := $(PROFILE_fast) $(OPT_SIZE)
 # All of wasm32's 4 GiB; past it, for wasm64.
 VARIANT_top    := -Wl,--max-memory=4294967296
 VARIANT_huge   := -Wl,--max-memory=8589934592
@@ -112,7 +115,7 @@ deps: tools
 	  echo "deps: clang would run wasm-opt on every module; see TOOLS in the Makefile"; exit 1; fi
 
 $(COMPILER): FORCE | deps
-	@id="$$($(WASM_CC) --version | head -n 1) $(realpath $(shell command -v $(CC))) $(WASM_LD)"; \
+	@id="$$($(WASM_CC) --version | head -n 1) $(CLANG) $(WASM_LD)"; \
 	  [ "$$(cat $@ 2>/dev/null)" = "$$id" ] || echo "$$id" > $@
 FORCE:
 
@@ -177,7 +180,7 @@ $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c $(COMPILER) |
 	@mkdir -p $(@D)
 	$(NATIVE_CC_$(call name-part,2)) $(NATIVE_FLAGS) $(PROFILE_$(call name-part,3)) \
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(filter nochecks,$(call name-part,5)),-DMALLOC0_CHECKS=0) \
-	  $(if $(filter fast,$(call name-part,5)),-DMALLOC0_FAST=1) \
+	  $(if $(filter fast,$(call name-part,5)),$(PROFILE_fast)) \
 	  -o $@ $(NATIVE_SRC) tests/native/random_ops.c
 
 native-test: $(NATIVE_TESTS)
@@ -202,7 +205,6 @@ FUZZ_REGION   := 4194304
 FUZZ_DIR      := $(B)/native/fuzz$(if $(FUZZ_SANITIZE),-sanitized,-plain)
 # Each profile, and the default one with MALLOC0_FAST=1.
 FUZZ_PROFILES := $(PROFILES) fast
-PROFILE_fast  := -DMALLOC0_FAST=1
 $(FUZZ_DIR)/%: $(NATIVE_DEPS) tests/native/fuzz_target.c $(COMPILER) | native-deps
 	@mkdir -p $(@D)
 	$(CC) -O2 -fsanitize=fuzzer$(if $(FUZZ_SANITIZE),$(comma)$(FUZZ_SANITIZE) -fno-sanitize-recover=all) \
@@ -345,7 +347,7 @@ size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%) $(LEVEL_WASM)
 # The README's lines for str_toggle, run as it shows them (with this
 # Makefile's clang and PATH): the bytes of the module each gives.
 size-lines: | deps
-	@WASM_CLANG="$$(readlink -f "$$(command -v $(CC))")" WASM_PATH="$(TOOLS)" node bench/lines.mjs
+	@WASM_CLANG="$(CLANG)" WASM_PATH="$(TOOLS)" node bench/lines.mjs
 
 clean:
 	rm -rf $(B) $(EXAMPLE_WASM)
@@ -406,7 +408,7 @@ bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(BENCH_SIZE) | plot-deps
 
 # What each guarantee costs in code bytes.
 size-costs: | deps
-	WASM_CLANG="$$(readlink -f "$$(command -v $(CC))")" WASM_PATH="$(TOOLS)" \
+	WASM_CLANG="$(CLANG)" WASM_PATH="$(TOOLS)" \
 	  CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs
 
 # Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must

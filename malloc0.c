@@ -1686,8 +1686,8 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
         if (!block_fits(block, size) || !(tag & PREV_FREE) != !(previous & FREE_BIT))
             return 0;
         if (tag & FREE_BIT) {
-            if (*tag_at(block + size - TAG_BYTES) != (tag & ~PREV_FREE) ||
-                !(hole_tag(tag) || quick_tag(tag)) || (hole_tag(tag) && hole_tag(previous)))
+            if (!free_block_whole(block) || !(hole_tag(tag) || quick_tag(tag)) ||
+                (hole_tag(tag) && hole_tag(previous)))
                 return 0;
             stats->bytes_free += size;
             *listed += hole_tag(tag) && hole_listed(size);
@@ -1712,7 +1712,6 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
            stale_next >= heap_tail && gap == gap_after(gaps_now()) &&
            scope_now->floor <= heap_tail && tail_limit_safe();
 }
-
 
 /* Does the chain of retired headers run up from stale_next to NO_STALE? */
 static int stale_chain_consistent(void)

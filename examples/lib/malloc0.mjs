@@ -9,6 +9,13 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+// The NUL-terminated UTF-8 string at address in memory.
+export function readCString(memory, address) {
+  const bytes = new Uint8Array(memory.buffer);
+  const end = bytes.indexOf(0, address);
+  return decoder.decode(bytes.subarray(address, end < 0 ? bytes.length : end));
+}
 const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
 // Bytes of a wasm file: a URL (or a path relative to the page, in a browser)
@@ -37,9 +44,7 @@ function explainTraps(exports, memory) {
     } catch (error) {
       const at = error instanceof WebAssembly.RuntimeError ? Number(reason()) : 0;
       if (!at) throw error;
-      const bytes = new Uint8Array(memory.buffer);
-      const why = decoder.decode(bytes.subarray(at, bytes.indexOf(0, at)));
-      throw new Error(`malloc0 trapped in ${name}(): ${why}`, { cause: error });
+      throw new Error(`malloc0 trapped in ${name}(): ${readCString(memory, at)}`, { cause: error });
     }
   };
   return Object.fromEntries(Object.entries(exports).map(([name, value]) =>
@@ -103,9 +108,7 @@ export class Heap {
 
   // The NUL-terminated UTF-8 string at address.
   getString(address) {
-    const bytes = this.bytes();
-    const end = bytes.indexOf(0, address);
-    return decoder.decode(bytes.subarray(address, end < 0 ? bytes.length : end));
+    return readCString(this.memory, address);
   }
 
   // Linear memory size in bytes: what the page shows, and tests watch.

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { readCString } from '../../examples/lib/malloc0.mjs';
 
 // Node 20 runs memory64 behind a flag, set before any module compiles.
 v8.setFlagsFromString('--experimental-wasm-memory64');
@@ -87,9 +88,7 @@ export function loadHeap(build, variant = build.variant ?? 'plain', { maxPages =
     // The debug build's reason for its last trap, or null.
     trapReason() {
       const at = out(exports.malloc0_trap_reason());
-      if (!at) return null;
-      const bytes = new Uint8Array(memory.buffer);
-      return new TextDecoder().decode(bytes.subarray(at, bytes.indexOf(0, at)));
+      return at ? readCString(memory, at) : null;
     },
     // Views are made fresh each time: memory.grow detaches old buffers.
     bytes: () => new Uint8Array(memory.buffer),
