@@ -39,7 +39,7 @@
  *     +-------------------> mark |   | malloc of      | a scope begins,
  *     |  the tail passes         |   | its size       | memory would grow
  *     +-------------------> gap  +--------> quick ----+
- *        others' pages           |   free, MALLOC0_QUICK
+ *        others' pages           |   free, MALLOC0_FAST
  *                                +--------> beyond the tail, header erased
  *                                    free of the last block (and of the
  *                                    free blocks it then reaches)
@@ -93,8 +93,9 @@
  * Resets below a gap and pops find the gap ahead again through the mark's
  * record, so that the tail passes it again, in O(1).
  *
- * Holes (the default profile; MALLOC0_TINY=1 leaves them out).  A free block
- * below the tail is a hole.  Holes of at least MIN_HOLE bytes are kept in
+ * Holes.  A free block below the tail is a hole.  The index of holes is
+ * the only part the profiles do not share: the tiny profile (MALLOC0_TINY=1)
+ * keeps none, and each of the index's entry points does nothing there.  Holes of at least MIN_HOLE bytes are kept in
  * segregated lists, one per size class, with a bit set of the classes that
  * are not empty, in the record of the scope that holds them:
  *
@@ -110,7 +111,7 @@
  * only when no hole fits.  free unlinks the holes it merges with, in O(1)
  * as the lists are doubly linked.
  *
- * Quick lists (MALLOC0_QUICK, on with MALLOC0_FAST).  A small block
+ * Quick lists (default profile, MALLOC0_FAST=1).  A small block
  * freed in the current scope may skip the merge and the lists: it waits in
  * a stack of its exact size for the next request of that size.  See the
  * section on them for how they stay bounded and give memory back.
@@ -147,6 +148,15 @@
  * accepts it) at the old tail; the first chain skips to NO_STALE, above any tail, where every
  * chain ends (on a 64-bit host, where that skip does not fit a tag, a zero
  * tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
+ *
+ * The file reads bottom up, one layer per section: configuration; layout
+ * constants; the platform (where the heap starts, how memory grows: wasm's
+ * memory.grow and gaps, or a native region); state; tags and blocks; the
+ * tail; the index of holes and the scopes that hold it; block states;
+ * quick lists; blocks in use (release, trim, grow, alloc); the public
+ * functions; diagnostics (malloc0_check's walk).  Optimization flags choose
+ * inlining only (HOT, COLD); every option that changes the heap is a
+ * MALLOC0_ macro with the same default at every level.
  */
 /* malloc0.c defines the API by its plain names, which malloc0.h maps to
  * prefixed ones in native builds (MALLOC0_PREFIX); the figures' struct
@@ -182,15 +192,10 @@ typedef struct malloc0_stats stats_t;
 #endif
 
 /* MALLOC0_FAST=1 trades code for speed: a fast tail (see tail_take), and
- * by default quick lists.  Off by default, at every optimization level. */
+ * in the default profile quick lists (see Quick lists).  Off by default,
+ * at every optimization level. */
 #ifndef MALLOC0_FAST
 #define MALLOC0_FAST 0
-#endif
-
-/* MALLOC0_QUICK=1 (default profile) keeps small freed blocks in quick
- * lists, for the next request of their size. */
-#ifndef MALLOC0_QUICK
-#define MALLOC0_QUICK MALLOC0_FAST
 #endif
 
 /* MALLOC0_CHECKS=0 leaves out the detection of invalid input: the frees
@@ -237,6 +242,8 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define MARK_BIT ((tag_t)2)
 #define PREV_FREE ((tag_t)4)
 #define FLAG_BITS (FREE_BIT | MARK_BIT | PREV_FREE)
+/* A tag that left the layout: the flags of a quick block, with no size. */
+#define ERASED_TAG (FREE_BIT | MARK_BIT)
 /* Block sizes are multiples of the grain: the alignment, but at least 8 so
  * that three flag bits fit below the size (MALLOC0_ALIGN 4 rounds sizes to
  * 8, no more than two 4-byte tags on each block would cost). */
@@ -263,13 +270,9 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
  * (over at most MAX_GAP_PAGES of others' pages, and the block that did not
  * fit before them) still fits in a tag.
  */
-#if __UINTPTR_MAX__ > __UINT32_MAX__
-#define MAX_BLOCK ((uintptr_t)1 << 31)
-#define MAX_GAP_PAGES ((MAX_BLOCK >> PAGE_SHIFT) - 1)
-#else
-#define MAX_BLOCK ((uintptr_t)(tag_t)~FLAG_BITS)
-#define MAX_GAP_PAGES (~(uintptr_t)0)
-#endif
+#define WIDE_ADDRESSES (sizeof(uintptr_t) > sizeof(tag_t))
+#define MAX_BLOCK (WIDE_ADDRESSES ? (uintptr_t)1 << 31 : (uintptr_t)(tag_t)~FLAG_BITS)
+#define MAX_GAP_PAGES (WIDE_ADDRESSES ? (MAX_BLOCK >> PAGE_SHIFT) - 1 : ~(uintptr_t)0)
 /* What memory.grow returns when the host refuses. */
 #define GROW_FAILED (~(uintptr_t)0)
 
@@ -279,7 +282,7 @@ _Static_assert(GRAIN > FLAG_BITS && GRAIN % ALIGN == 0, "flags live in the low b
 _Static_assert(!(TAG_KEY & FLAG_BITS), "the key leaves the flags alone");
 
 /* A mark block: a header and its mark's record (struct scope, below). */
-#define MARK_BLOCK ((TAG_BYTES + sizeof(struct scope) + GRAIN - 1) & ~(GRAIN - 1))
+#define MARK_BLOCK ((TAG_BYTES + RECORD_BYTES + GRAIN - 1) & ~(GRAIN - 1))
 
 /*
  * The heap starts 16-aligned: at __heap_base in wasm (wasm-ld aligns it),
@@ -294,157 +297,23 @@ _Static_assert(!(TAG_KEY & FLAG_BITS), "the key leaves the flags alone");
 _Static_assert(NO_STALE % (FLAG_BITS + 1) == HEAP_LEAD % (FLAG_BITS + 1), "the chain's end is on the grid");
 _Static_assert(HEAP_ALIGN % MALLOC0_ALIGN == 0, "the heap start keeps payloads aligned");
 
+/* ---------------------------------------------------------------------------
+ * The platform: where the heap starts, and how its memory grows
+ */
+
 #ifdef __wasm__
+
 extern unsigned char __heap_base;
 #define HEAP_START ((uintptr_t)&__heap_base + HEAP_LEAD)
 #define INITIAL_HEAP_START HEAP_START
-#else
-/* Natively, until malloc0_init the heap lies in an empty region of two
- * words, the lead and one at the tail: every allocation fails, and what a
- * reset writes at the tail stays inside it. */
-static tag_t empty_region[2];
-#define INITIAL_HEAP_START ((uintptr_t)&empty_region[1])
-static uintptr_t heap_start = INITIAL_HEAP_START, region_end = INITIAL_HEAP_START;
-#define HEAP_START heap_start
-#endif
 
-/* ---------------------------------------------------------------------------
- * State
- */
-
-static uintptr_t heap_tail = INITIAL_HEAP_START;
-static uintptr_t base_mark = INITIAL_HEAP_START;
-static uintptr_t peak_tail = INITIAL_HEAP_START;
-static uintptr_t tail_limit = INITIAL_HEAP_START;
-static uintptr_t stale_next = NO_STALE;
-
-/* ---------------------------------------------------------------------------
- * Tags and blocks
- */
-
-static tag_t *tag_at(uintptr_t address) { return (tag_t *)address; }
-
-/* A tag that leaves the layout is erased: FREE_BIT and MARK_BIT together,
- * which no block has, so that no check takes it for a block. */
-static void tag_erase(uintptr_t address)
-{
-    if (MALLOC0_CHECKS)
-        *tag_at(address) = FREE_BIT | MARK_BIT;
-}
-
-/* Free tags keep plain sizes: nothing accepts them, and merges and the free
- * lists read them without the key. */
-static tag_t key_for(tag_t flags) { return flags & FREE_BIT ? 0 : TAG_KEY; }
-static tag_t tag_make(uintptr_t size, tag_t flags) { return ((tag_t)size ^ key_for(flags)) | flags; }
-static uintptr_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS; }
-static uintptr_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
-static uintptr_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
-
-/* The size of a block in use or a mark block. */
-static uintptr_t block_size(uintptr_t block) { return used_size(*tag_at(block)); }
-
-static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
-{
-    *tag_at(block) = tag_make(size, flags);
-}
-
-/* A block in use takes size bytes, with the flags it had. */
-static void header_resize(uintptr_t block, uintptr_t size)
-{
-    header_set(block, size, *tag_at(block) & FLAG_BITS);
-}
-
-/* A free block: its header, with PREV_FREE if prev says so, and the same
- * tag without it as its footer. */
-static void free_block_set(uintptr_t block, uintptr_t size, tag_t prev)
-{
-    tag_t tag = tag_make(size, FREE_BIT);
-    *tag_at(block) = tag | prev;
-    *tag_at(block + size - TAG_BYTES) = tag;
-}
-
-/* Is block a whole free block: its tags agree, it ends at or below the
- * tail, and the block after it knows it is free? */
-static int free_block_whole(uintptr_t block)
-{
-    tag_t header = *tag_at(block);
-    uintptr_t end = block + free_size(header);
-    return (header & FREE_BIT) && end <= heap_tail && *tag_at(end - TAG_BYTES) == (header & ~PREV_FREE) &&
-           (end == heap_tail || (*tag_at(end) & PREV_FREE));
-}
-
-/* Quick blocks (see Quick lists) are free blocks tagged FREE_BIT | MARK_BIT
- * with their size; an erased tag has the same flags and size 0. */
-#define QUICK (MALLOC0_QUICK && !MALLOC0_TINY)
-#define QUICK_FLAGS (FREE_BIT | MARK_BIT)
-/* The largest quick block. */
-#define QUICK_MAX 256
-
-static int quick_tag(tag_t tag) { return QUICK && (tag & QUICK_FLAGS) == QUICK_FLAGS && free_size(tag); }
-
-/* Is tag a hole's: a free block in the free lists, not a quick block? */
-static int hole_tag(tag_t tag) { return QUICK ? (tag & QUICK_FLAGS) == FREE_BIT : tag & FREE_BIT; }
-
-/* Tells the block at block whether the block before it is free. */
-static void prev_free_set(uintptr_t block) { *tag_at(block) |= PREV_FREE; }
-static void prev_free_clear(uintptr_t block) { *tag_at(block) &= ~PREV_FREE; }
-
-/* Is this an address where a payload could start? */
-static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
-
-/* Could a block of size bytes start at block (below the tail)? */
-static int block_fits(uintptr_t block, uintptr_t size)
-{
-    return size >= MIN_BLOCK && !(size & (GRAIN - 1)) && size <= heap_tail - block;
-}
-
-/* Is block the start of a block in use now: a header in use that fits,
- * followed by the tail or by a header that fits and says the block before
- * it is in use?  Nothing is read before the address is known to lie inside
- * the heap. */
-static int block_in_use(uintptr_t block)
-{
-    tag_t header, next;
-    if (block - HEAP_START >= heap_tail - HEAP_START || !payload_aligned(block + TAG_BYTES))
-        return 0;
-    header = *tag_at(block);
-    if ((header & (FREE_BIT | MARK_BIT)) || !block_fits(block, used_size(header)))
-        return 0;
-    block += used_size(header);
-    if (block == heap_tail)
-        return 1;
-    next = *tag_at(block);
-    return !(next & PREV_FREE) && block_fits(block, tag_size(next));
-}
-
-/* ---------------------------------------------------------------------------
- * Memory and the tail
- */
-
-/*
- * Links of the retired chain are tags.  In wasm32 an address fits in one, so
- * the first chain's link to NO_STALE is a plain skip like the others; on a
- * 64-bit host it does not fit, and a zero tag ends the chain instead.
- */
-#if __UINTPTR_MAX__ > __UINT32_MAX__
-static tag_t stale_link(uintptr_t next, uintptr_t at) { return next == NO_STALE ? 0 : tag_make(next - at, FREE_BIT); }
-static uintptr_t stale_step(uintptr_t at, tag_t tag) { return tag ? at + tag_size(tag) : NO_STALE; }
-#else
-static tag_t stale_link(uintptr_t next, uintptr_t at) { return tag_make(next - at, FREE_BIT); }
-static uintptr_t stale_step(uintptr_t at, tag_t tag) { return at + tag_size(tag); }
-#endif
-
-/* Erases the retired blocks' headers below end, following their chain. */
-static void stale_erase_below(uintptr_t end)
-{
-    while (MALLOC0_CHECKS && stale_next < end) {
-        uintptr_t next = stale_step(stale_next, *tag_at(stale_next));
-        tag_erase(stale_next);
-        stale_next = next;
-    }
-}
-
-#ifdef __wasm__
+/* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
+ * its allocator by these names, which its dlmalloc defines beside malloc:
+ * with them here, no part of dlmalloc is linked.  Other modules do not
+ * call them, and the linker leaves them out. */
+void *__libc_malloc(size_t n) { return malloc(n); }
+void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
+void __libc_free(void *p) { free(p); }
 
 /*
  * The heap owns linear memory below page heap_pages: what memory held when
@@ -556,22 +425,18 @@ static uintptr_t memory_reach(void)
     return (gap ? gap->begin : heap_pages << PAGE_SHIFT) - TAG_BYTES;
 }
 
-/* If a gap is in the way of size more bytes at the tail (and a tag beyond),
- * the size of the gap block that passes it, from the tail; else 0. */
-static uintptr_t gap_in_way(uintptr_t size)
+/* If a gap is in the way of size more bytes at tail (and a tag beyond),
+ * the size of the gap block that passes it, from tail; else 0. */
+static uintptr_t gap_in_way(uintptr_t tail, uintptr_t size)
 {
     struct gap *gap = (struct gap *)gap_passed->next;
-    if (gap && size + TAG_BYTES > gap->begin - heap_tail)
-        return gap_end(gap) - heap_tail;
+    if (gap && size + TAG_BYTES > gap->begin - tail)
+        return gap_end(gap) - tail;
     return 0;
 }
 
 /* The gap ahead now lies below the tail, under its gap block. */
-static void gap_passed_by(uintptr_t block, uintptr_t span)
-{
-    header_set(block, span, MARK_BIT);
-    gap_passed = (struct gap *)gap_passed->next;
-}
+static void gap_pass(void) { gap_passed = (struct gap *)gap_passed->next; }
 
 /* A reset to a mark taken when passed was the last gap below the tail. */
 static void gaps_reset(link_t passed) { gap_passed = (struct gap *)passed; }
@@ -590,6 +455,14 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 
 #else
 
+/* Natively, until malloc0_init the heap lies in an empty region of two
+ * words, the lead and one at the tail: every allocation fails, and what a
+ * reset writes at the tail stays inside it. */
+static tag_t empty_region[2];
+#define INITIAL_HEAP_START ((uintptr_t)&empty_region[1])
+static uintptr_t heap_start = INITIAL_HEAP_START, region_end = INITIAL_HEAP_START;
+#define HEAP_START heap_start
+
 #define FIRST_GAP ((link_t)0)
 
 static uintptr_t memory_end(void) { return region_end; }
@@ -598,8 +471,8 @@ static uintptr_t memory_end(void) { return region_end; }
 static uintptr_t memory_reach(void) { return region_end - TAG_BYTES; }
 static int memory_holds(uintptr_t end) { return end <= memory_reach(); }
 static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
-static uintptr_t gap_in_way(uintptr_t size) { return (void)size, 0; }
-static void gap_passed_by(uintptr_t block, uintptr_t span) { (void)block, (void)span; }
+static uintptr_t gap_in_way(uintptr_t tail, uintptr_t size) { return (void)tail, (void)size, 0; }
+static void gap_pass(void) {}
 static void gaps_reset(link_t passed) { (void)passed; }
 static link_t gaps_now(void) { return 0; }
 static link_t gap_after(link_t gap) { return (void)gap, 0; }
@@ -610,13 +483,155 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 
 #endif
 
+
+/* ---------------------------------------------------------------------------
+ * State
+ */
+
+static uintptr_t heap_tail = INITIAL_HEAP_START;
+static uintptr_t base_mark = INITIAL_HEAP_START;
+static uintptr_t peak_tail = INITIAL_HEAP_START;
+static uintptr_t tail_limit = INITIAL_HEAP_START;
+static uintptr_t stale_next = NO_STALE;
+
+/* ---------------------------------------------------------------------------
+ * Tags and blocks
+ */
+
+static tag_t *tag_at(uintptr_t address) { return (tag_t *)address; }
+
+/* A tag that leaves the layout is erased (ERASED_TAG), so that no check
+ * takes it for a block. */
+static void tag_erase(uintptr_t address)
+{
+    if (MALLOC0_CHECKS)
+        *tag_at(address) = ERASED_TAG;
+}
+
+/*
+ * Free tags keep plain sizes: nothing accepts them, and merges and the free
+ * lists read them without the key (a key on them would cost 50 bytes of
+ * code).  tag_size reads any tag; the paths that know a tag's state read it
+ * as used_size (in use, mark, gap) or free_size (hole, quick) does.
+ */
+static tag_t key_for(tag_t flags) { return flags & FREE_BIT ? 0 : TAG_KEY; }
+static tag_t tag_make(uintptr_t size, tag_t flags) { return ((tag_t)size ^ key_for(flags)) | flags; }
+static uintptr_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS; }
+static uintptr_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
+static uintptr_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
+
+/* The size of a block in use or a mark block. */
+static uintptr_t block_size(uintptr_t block) { return used_size(*tag_at(block)); }
+
+static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
+{
+    *tag_at(block) = tag_make(size, flags);
+}
+
+/* A block in use takes size bytes, with the flags it had. */
+static void header_resize(uintptr_t block, uintptr_t size)
+{
+    header_set(block, size, *tag_at(block) & FLAG_BITS);
+}
+
+/* A free block: its header, with PREV_FREE if prev says so, and the same
+ * tag without it as its footer. */
+static void free_block_set(uintptr_t block, uintptr_t size, tag_t prev)
+{
+    tag_t tag = tag_make(size, FREE_BIT);
+    *tag_at(block) = tag | prev;
+    *tag_at(block + size - TAG_BYTES) = tag;
+}
+
+/* Is block a whole free block: its tags agree, it ends at or below the
+ * tail, and the block after it knows it is free? */
+static int free_block_whole(uintptr_t block)
+{
+    tag_t header = *tag_at(block);
+    uintptr_t end = block + free_size(header);
+    return (header & FREE_BIT) && end <= heap_tail && *tag_at(end - TAG_BYTES) == (header & ~PREV_FREE) &&
+           (end == heap_tail || (*tag_at(end) & PREV_FREE));
+}
+
+/* Quick blocks (see Quick lists) are free blocks tagged FREE_BIT | MARK_BIT
+ * with their size, as an erased tag is without one. */
+#define QUICK (MALLOC0_FAST && !MALLOC0_TINY)
+#define QUICK_FLAGS (FREE_BIT | MARK_BIT)
+/* The largest quick block. */
+#define QUICK_MAX 256
+
+/* Is tag a hole's: a free block of the free lists (see kind_of)?  Without
+ * quick lists, every free block's tag in the layout is. */
+static int hole_tag(tag_t tag) { return QUICK ? (tag & QUICK_FLAGS) == FREE_BIT : tag & FREE_BIT; }
+
+/* Tells the block at block whether the block before it is free. */
+static void prev_free_set(uintptr_t block) { *tag_at(block) |= PREV_FREE; }
+static void prev_free_clear(uintptr_t block) { *tag_at(block) &= ~PREV_FREE; }
+
+/* Is this an address where a payload could start? */
+static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
+
+/* Could a block of size bytes start at block (below the tail)? */
+static int block_fits(uintptr_t block, uintptr_t size)
+{
+    return size >= MIN_BLOCK && !(size & (GRAIN - 1)) && size <= heap_tail - block;
+}
+
+/* Is block the start of a block in use now: a header in use that fits,
+ * followed by the tail or by a header that fits and says the block before
+ * it is in use?  Nothing is read before the address is known to lie inside
+ * the heap. */
+static int block_in_use(uintptr_t block)
+{
+    tag_t header, next;
+    if (block - HEAP_START >= heap_tail - HEAP_START || !payload_aligned(block + TAG_BYTES))
+        return 0;
+    header = *tag_at(block);
+    if ((header & (FREE_BIT | MARK_BIT)) || !block_fits(block, used_size(header)))
+        return 0;
+    block += used_size(header);
+    if (block == heap_tail)
+        return 1;
+    next = *tag_at(block);
+    return !(next & PREV_FREE) && block_fits(block, tag_size(next));
+}
+
+/* ---------------------------------------------------------------------------
+ * The tail
+ */
+
+/*
+ * Links of the retired chain are tags.  In wasm32 an address fits in one, so
+ * the first chain's link to NO_STALE is a plain skip like the others; on a
+ * 64-bit host it does not fit, and a zero tag ends the chain instead.
+ */
+static tag_t stale_link(uintptr_t next, uintptr_t at)
+{
+    return WIDE_ADDRESSES && next == NO_STALE ? 0 : tag_make(next - at, FREE_BIT);
+}
+static uintptr_t stale_step(uintptr_t at, tag_t tag)
+{
+    return WIDE_ADDRESSES && !tag ? NO_STALE : at + tag_size(tag);
+}
+
+/* Erases the retired blocks' headers below end, following their chain. */
+static void stale_erase_below(uintptr_t end)
+{
+    while (MALLOC0_CHECKS && stale_next < end) {
+        uintptr_t next = stale_step(stale_next, *tag_at(stale_next));
+        tag_erase(stale_next);
+        stale_next = next;
+    }
+}
+
+
 /* Moves the tail up by size bytes, past any gaps in the way, growing memory
  * if needed; returns where the bytes start, or 0 with nothing changed but
  * gaps passed. */
 static uintptr_t tail_move(uintptr_t size)
 {
     for (;;) {
-        uintptr_t block = heap_tail, span = gap_in_way(size), end = block + (span ? span : size);
+        uintptr_t block = heap_tail, span = gap_in_way(block, size), end = block + (span ? span : size);
         if (size > NO_STALE - block)
             return 0;
         if (!span && !memory_holds(end)) {
@@ -630,7 +645,8 @@ static uintptr_t tail_move(uintptr_t size)
         heap_tail = end;
         if (!span)
             return block;
-        gap_passed_by(block, span);
+        header_set(block, span, MARK_BIT);
+        gap_pass();
     }
 }
 
@@ -705,38 +721,16 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
  * Holes
  */
 
+/*
+ * The index of holes is the one place where the profiles differ: the tiny
+ * profile keeps none (INDEX is 0), so that each of the index's entry points
+ * (add, remove, take, search, switching scopes, the check) does nothing.
+ */
+#define INDEX (!MALLOC0_TINY)
+
 struct scope;
 static struct scope *record_before(uintptr_t mark);
 static int mark_block_ends_at(uintptr_t mark);
-
-#if MALLOC0_TINY
-
-/* A mark's record, the payload of its mark block; base_scope for the heap
- * below the first mark. */
-struct scope {
-    tag_t takes;  /* free_get_mark calls on this mark, less pops */
-    link_t floor; /* where the scope starts: its mark */
-    link_t outer; /* the record of the scope around this one */
-    link_t gaps;  /* the last gap passed below the mark */
-};
-
-static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
-/* The innermost scope: the last mark's. */
-static struct scope *scope_now = &base_scope;
-
-static int hole_listed(tag_t size) { return (void)size, 0; }
-static uintptr_t hole_take(tag_t size) { return (void)size, 0; }
-static uintptr_t hole_search(tag_t size) { return (void)size, 0; }
-static void hole_add(uintptr_t block) { (void)block; }
-static void hole_remove(uintptr_t block) { (void)block; }
-static void scope_enter(struct scope *scope) { scope_now = scope; }
-static void scope_empty(struct scope *scope) { scope_enter(scope); }
-static int holes_consistent(uintptr_t listed, uintptr_t marks)
-{
-    return (void)marks, listed == 0;
-}
-
-#else
 
 /* Masks alias whatever the payload held before, and at MALLOC0_ALIGN 4 a
  * payload is only as aligned as a tag. */
@@ -748,8 +742,9 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 #define MIN_HOLE ((2 * TAG_BYTES + 2 * sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
 #define CLASS_SPLIT_LOG2 2
 #define SMALLEST_CLASS_LOG2 4
-/* Four classes for every power of two a tag's size can have. */
-#define CLASS_COUNT ((8 * sizeof(tag_t) - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2)
+/* Four classes for every power of two a tag's size can have; without the
+ * index, one that no list uses. */
+#define CLASS_COUNT (INDEX ? (8 * sizeof(tag_t) - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2 : 1)
 #define MASK_BITS (8 * sizeof(class_mask_t))
 #define MASK_WORDS ((CLASS_COUNT + MASK_BITS - 1) / MASK_BITS)
 /* How many holes of its own class a request looks at for the best fit. */
@@ -812,15 +807,19 @@ static unsigned class_above(const class_set *set, unsigned class)
  * heap below the first mark.  Its lists hold the holes between its floor
  * and the next mark; a head counts only while its class's bit is set.
  * The current scope's set lives in hole_classes, where malloc reads it.
+ * The index (classes and heads) comes last: the tiny profile's mark blocks
+ * end before it.
  */
 struct scope {
     tag_t takes;       /* free_get_mark calls on this mark, less pops */
-    class_set classes; /* the classes whose lists are not empty */
     link_t floor;      /* where the scope starts: its mark */
     link_t outer;      /* the record of the scope around this one */
     link_t gaps;       /* the last gap passed below the mark */
+    class_set classes; /* the classes whose lists are not empty */
     link_t heads[CLASS_COUNT];
 };
+
+#define RECORD_BYTES (INDEX ? sizeof(struct scope) : __builtin_offsetof(struct scope, classes))
 
 static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
 /* The scope that blocks are allocated in. */
@@ -837,7 +836,7 @@ static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES)
 static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
 
 static uintptr_t hole_size(uintptr_t block) { return free_size(*tag_at(block)); }
-static int hole_listed(tag_t size) { return size >= MIN_HOLE; }
+static int hole_listed(tag_t size) { return INDEX && size >= MIN_HOLE; }
 
 /* Size classes: four per power of two, from MIN_HOLE up to the largest
  * block, so that every class but a request's own holds only holes that all
@@ -962,7 +961,7 @@ static uintptr_t hole_take(tag_t size)
 {
     uintptr_t block;
     unsigned larger;
-    if (class_set_empty(&hole_classes))
+    if (!INDEX || class_set_empty(&hole_classes))
         return 0;
     block = hole_fit(size, FIT_TRIES);
     if (!block && (larger = class_above(&hole_classes, hole_class_for(size))) < CLASS_COUNT)
@@ -975,7 +974,7 @@ static uintptr_t hole_take(tag_t size)
  * O(holes in that class), on the way to NULL only. */
 static uintptr_t hole_search(tag_t size)
 {
-    uintptr_t block = hole_fit(size, ~(uintptr_t)0);
+    uintptr_t block = INDEX ? hole_fit(size, ~(uintptr_t)0) : 0;
     return block ? hole_use(block, size) : 0;
 }
 
@@ -985,8 +984,10 @@ static uintptr_t hole_search(tag_t size)
  * are: they are kept apart, so nothing is relisted. */
 static void scope_enter(struct scope *scope)
 {
-    scope_now->classes = hole_classes;
-    hole_classes = scope->classes;
+    if (INDEX) {
+        scope_now->classes = hole_classes;
+        hole_classes = scope->classes;
+    }
     scope_now = scope;
 }
 
@@ -994,7 +995,8 @@ static void scope_enter(struct scope *scope)
 static void scope_empty(struct scope *scope)
 {
     scope_enter(scope);
-    hole_classes = (class_set){0};
+    if (INDEX)
+        hole_classes = (class_set){0};
 }
 
 /* Does one scope's list of class hold only free holes of that class that lie
@@ -1024,6 +1026,8 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
     struct scope *scope = scope_now;
     uintptr_t ceiling = heap_tail;
     unsigned class;
+    if (!INDEX)
+        return listed == 0;
     if (base_scope.floor != HEAP_START)
         return 0;
     for (;;) {
@@ -1043,8 +1047,6 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
     return listed == 0 && marks == 0;
 }
 
-#endif
-
 /* A new scope inside the current one, from floor up. */
 static void scope_begin(struct scope *scope, uintptr_t floor)
 {
@@ -1053,18 +1055,42 @@ static void scope_begin(struct scope *scope, uintptr_t floor)
     scope_empty(scope);
 }
 
-#ifndef __wasm__
-/* A new heap: only base_scope, empty, from floor up. */
-static void scopes_start(uintptr_t floor)
-{
-    scope_now = &base_scope;
-    base_scope.floor = floor;
-    scope_empty(&base_scope);
-}
-#endif
-
 /* The scope ends: the one around it is current again, holes and all. */
 static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
+
+/* ---------------------------------------------------------------------------
+ * Block states
+ */
+
+/*
+ * What state a block is in, by its header (the design comment draws the
+ * calls that move a block between them).  The paths that know which states
+ * can occur test single flags instead (hole_tag, block_in_use).
+ *
+ *   state     FREE_BIT  MARK_BIT  size             footer
+ *   in use    -         -         the block's      -
+ *   hole      x         -         the block's      the header, no PREV_FREE
+ *   quick     x         x         the block's      the header, no PREV_FREE
+ *   erased    x         x         none (ERASED_TAG, above the tail or inside
+ *                                 a block)
+ *   mark      -         x         MARK_BLOCK       -
+ *   gap       -         x         any other        -
+ */
+enum kind { KIND_IN_USE, KIND_HOLE, KIND_QUICK, KIND_ERASED, KIND_MARK, KIND_GAP };
+
+static enum kind kind_of(tag_t tag)
+{
+    switch (tag & (FREE_BIT | MARK_BIT)) {
+    case 0:
+        return KIND_IN_USE;
+    case FREE_BIT:
+        return KIND_HOLE;
+    case MARK_BIT:
+        return tag_size(tag) == MARK_BLOCK ? KIND_MARK : KIND_GAP;
+    default:
+        return (tag & ~PREV_FREE) == ERASED_TAG ? KIND_ERASED : KIND_QUICK;
+    }
+}
 
 /* ---------------------------------------------------------------------------
  * Quick lists
@@ -1089,7 +1115,6 @@ static HOT uintptr_t hole_before_taken(uintptr_t block, tag_t *prev)
     return block;
 }
 
-#if QUICK
 
 /*
  * A small block freed above the current floor, and not the last block,
@@ -1112,7 +1137,8 @@ static HOT uintptr_t hole_before_taken(uintptr_t block, tag_t *prev)
  */
 #define QUICK_LIMIT 64
 #define QUICK_SHARE_SHIFT 6
-#define QUICK_CLASSES (QUICK_MAX / GRAIN)
+/* One stack per grain up to QUICK_MAX; one unused without quick lists. */
+#define QUICK_CLASSES (QUICK ? QUICK_MAX / GRAIN : 1)
 /* The smallest block that holds a header, a link and a footer. */
 #define QUICK_MIN ((2 * TAG_BYTES + sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
 
@@ -1134,7 +1160,7 @@ static HOT uintptr_t quick_take(uintptr_t size)
 {
     link_t *head;
     uintptr_t block;
-    if (size > QUICK_MAX || !(block = *(head = quick_head(size))))
+    if (!QUICK || size > QUICK_MAX || !(block = *(head = quick_head(size))))
         return 0;
     quick_unlink(head, size);
     header_set(block, size, *tag_at(block) & PREV_FREE);
@@ -1157,7 +1183,7 @@ static HOT int quick_keep(uintptr_t block)
     tag_t header = *tag_at(block);
     uintptr_t size = used_size(header), end = block + size;
     link_t *head;
-    if (end == heap_tail || size > QUICK_MAX || size < QUICK_MIN || quick_count == QUICK_LIMIT ||
+    if (!QUICK || end == heap_tail || size > QUICK_MAX || size < QUICK_MIN || quick_count == QUICK_LIMIT ||
         quick_bytes + size > (heap_tail - HEAP_START) >> QUICK_SHARE_SHIFT ||
         block < scope_now->floor || next_to_large_hole(block, header, end))
         return 0;
@@ -1199,7 +1225,7 @@ static void quick_drop_last(void)
 static void quick_release_all(void)
 {
     link_t *head;
-    for (head = quick_heads; quick_count; head++)
+    for (head = quick_heads; QUICK && quick_count; head++)
         while (*head) {
             uintptr_t block = *head;
             tag_t tag = *tag_at(block);
@@ -1213,7 +1239,7 @@ static void quick_release_all(void)
 static void quick_forget(void)
 {
     unsigned class;
-    for (class = 0; class < QUICK_CLASSES; class++)
+    for (class = 0; QUICK && class < QUICK_CLASSES; class++)
         quick_heads[class] = 0;
     quick_count = quick_bytes = 0;
 }
@@ -1224,26 +1250,15 @@ static int quick_consistent(uintptr_t quick)
 {
     unsigned class;
     uintptr_t block, listed = 0, bytes = 0;
-    for (class = 0; class < QUICK_CLASSES; class++)
+    for (class = 0; QUICK && class < QUICK_CLASSES; class++)
         for (block = quick_heads[class]; block; block = *hole_next(block), bytes += (class + 1) * GRAIN)
-            if (++listed > quick || !quick_tag(*tag_at(block)) ||
+            if (++listed > quick || kind_of(*tag_at(block)) != KIND_QUICK ||
                 hole_size(block) != (class + 1) * GRAIN || block < scope_now->floor ||
                 block >= heap_tail)
                 return 0;
     return listed == quick && quick == quick_count && bytes == quick_bytes;
 }
 
-#else
-
-#define quick_count 0
-static uintptr_t quick_take(uintptr_t size) { return (void)size, 0; }
-static int quick_keep(uintptr_t block) { return (void)block, 0; }
-static void quick_drop_last(void) {}
-static void quick_release_all(void) {}
-static void quick_forget(void) {}
-static int quick_consistent(uintptr_t quick) { return quick == 0; }
-
-#endif
 
 /* ---------------------------------------------------------------------------
  * Blocks in use
@@ -1330,7 +1345,7 @@ static HOT uintptr_t block_alloc(tag_t size)
     uintptr_t block = quick_take(size);
     if (!block)
         block = hole_take(size);
-    if (!block && quick_count && !memory_holds(heap_tail + size)) {
+    if (!block && QUICK && quick_count && !memory_holds(heap_tail + size)) {
         quick_release_all();
         block = hole_take(size);
     }
@@ -1359,27 +1374,22 @@ static HOT uintptr_t block_of(void *p, const char *why)
  * and memory.copy; without it, plain loops that clang must not turn into
  * calls to memset or memcpy, which a module without libc lacks.
  */
-#ifdef __wasm_bulk_memory__
-static void words_zero(uintptr_t to, uintptr_t bytes) { __builtin_memset((void *)to, 0, bytes); }
-static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
-{
-    __builtin_memcpy((void *)to, (const void *)from, bytes);
-}
-#else
-#if __has_attribute(no_builtin)
-#define NO_BUILTIN(name) __attribute__((no_builtin(name)))
-#else
-#define NO_BUILTIN(name)
-#endif
-NO_BUILTIN("memset") static void words_zero(uintptr_t to, uintptr_t bytes)
+#if defined(__wasm__) && !defined(__wasm_bulk_memory__)
+__attribute__((no_builtin("memset"))) static void words_zero(uintptr_t to, uintptr_t bytes)
 {
     for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES)
         *tag_at(to) = 0;
 }
-NO_BUILTIN("memcpy") static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
+__attribute__((no_builtin("memcpy"))) static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
 {
     for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES, from += TAG_BYTES)
         *tag_at(to) = *tag_at(from);
+}
+#else
+static void words_zero(uintptr_t to, uintptr_t bytes) { __builtin_memset((void *)to, 0, bytes); }
+static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
+{
+    __builtin_memcpy((void *)to, (const void *)from, bytes);
 }
 #endif
 
@@ -1403,19 +1413,19 @@ void free(void *p)
 }
 
 /*
- * count * each in *n; 1 if it overflows.  In a 64-bit build a factor of
- * 2^32 or more makes a product above MAX_BLOCK anyway, and two smaller ones
- * cannot overflow, so no 128-bit multiply is needed: in wasm64 that is a
- * runtime library function, which malloc0 does without.
+ * count * each in *n; 1 if it exceeds the largest block (as any product
+ * that overflows does).  A 32-bit size_t multiplies in 64 bits.  A 64-bit
+ * one would need a 128-bit multiply, in wasm64 a runtime library function
+ * that malloc0 does without: two factors below 2^32 cannot overflow, and
+ * only a larger one takes a division.
  */
-static int product_overflows(size_t count, size_t each, size_t *n)
+static int product_too_large(size_t count, size_t each, size_t *n)
 {
-#if __SIZE_MAX__ > __UINT32_MAX__
-    *n = count * each;
-    return (count | each) >> 32 && count && each;
-#else
-    return __builtin_mul_overflow(count, each, n);
-#endif
+    __UINT64_TYPE__ wide = (__UINT64_TYPE__)count * each;
+    *n = (size_t)wide;
+    if (sizeof(size_t) < sizeof wide)
+        return wide > MAX_BLOCK;
+    return (count | each) >> 4 * sizeof(size_t) && each && count > MAX_BLOCK / each;
 }
 
 /*
@@ -1429,7 +1439,7 @@ void *calloc(size_t count, size_t each)
     size_t n;
     uintptr_t fresh = peak_tail + TAG_BYTES, payload, end;
     tag_t size;
-    if (product_overflows(count, each, &n) || !(size = block_size_for(n)))
+    if (product_too_large(count, each, &n) || !(size = block_size_for(n)))
         return 0;
     payload = (uintptr_t)payload_of(block_alloc(size));
     end = payload + round_to_word(n);
@@ -1516,14 +1526,6 @@ size_t malloc_usable_size(void *p)
     return block ? block_size(block) - TAG_BYTES : 0;
 }
 
-#ifdef __wasi__
-/* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
- * its allocator by these names, which its dlmalloc defines beside malloc:
- * with them here, no part of dlmalloc is linked. */
-void *__libc_malloc(size_t n) { return malloc(n); }
-void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
-void __libc_free(void *p) { free(p); }
-#endif
 
 /* The record in the mark block that ends at mark. */
 static struct scope *record_before(uintptr_t mark) { return (struct scope *)(mark - MARK_BLOCK + TAG_BYTES); }
@@ -1643,7 +1645,9 @@ void malloc0_init(void *region, size_t bytes)
     uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
     heap_start = heap_tail = base_mark = peak_tail = tail_limit = start + HEAP_LEAD;
     stale_next = NO_STALE;
-    scopes_start(heap_start);
+    scope_now = &base_scope; /* a new heap: only base_scope, empty */
+    base_scope.floor = heap_start;
+    scope_empty(&base_scope);
     quick_forget();
     region_end = heap_start; /* too small for a block: every allocation fails */
     if (bytes > heap_start - (uintptr_t)region)
@@ -1683,30 +1687,38 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
     while (block < heap_tail) {
         tag_t tag = *tag_at(block);
         uintptr_t size = tag_size(tag);
+        enum kind kind = kind_of(tag);
         if (!block_fits(block, size) || !(tag & PREV_FREE) != !(previous & FREE_BIT))
             return 0;
-        if (tag & FREE_BIT) {
-            if (!free_block_whole(block) || !(hole_tag(tag) || quick_tag(tag)) ||
-                (hole_tag(tag) && hole_tag(previous)))
+        switch (kind) {
+        case KIND_HOLE:
+        case KIND_QUICK:
+            if (!free_block_whole(block) || (kind == KIND_HOLE ? hole_tag(previous) : !QUICK))
                 return 0;
             stats->bytes_free += size;
-            *listed += hole_tag(tag) && hole_listed(size);
-            *quick += quick_tag(tag);
-        } else if ((tag & MARK_BIT) && size != MARK_BLOCK) {
+            *listed += kind == KIND_HOLE && hole_listed(size);
+            *quick += kind == KIND_QUICK;
+            break;
+        case KIND_GAP:
             if (!gap_block_consistent(block, block + size, &gap))
                 return 0;
-        } else if (tag & MARK_BIT) {
+            break;
+        case KIND_MARK:
             if (!mark_block_ends_at(block + size) || !record_before(block + size)->takes)
                 return 0;
             stats->marks++;
             stats->scope_floor = block + size;
-        } else {
+            break;
+        case KIND_IN_USE:
             stats->bytes_in_use += size;
             stats->blocks_in_use++;
+            break;
+        case KIND_ERASED:
+            return 0;
         }
         previous = tag;
         block += size;
-        base_found |= block == base_mark && (tag & QUICK_FLAGS) == MARK_BIT;
+        base_found |= block == base_mark && kind == KIND_MARK;
     }
     return base_found && !(previous & FREE_BIT) && heap_tail <= peak_tail &&
            stale_next >= heap_tail && gap == gap_after(gaps_now()) &&

@@ -47,18 +47,17 @@
  *                   smallest code.  The default profile also reuses holes
  *                   freed in any order, through segregated free lists.
  *   MALLOC0_FAST    1 trades code for speed: a fast tail (one compare and
- *                   two stores for a block at the tail) and quick lists
- *                   (MALLOC0_QUICK).  Default 0.  The optimization level
- *                   chooses inlining only: the same calls give the same
- *                   heap at -O2 and at -Oz, for every setting.
- *   MALLOC0_QUICK   default profile: 1 (the default with MALLOC0_FAST=1)
- *                   lets up to 64 small blocks (up to 256 bytes) freed in
- *                   the innermost scope wait unmerged in stacks of their
- *                   exact size, for the next request of that size: malloc
- *                   and free then touch no neighbour.  They merge when
- *                   memory would have to grow or a scope begins, and go
- *                   back to the tail when it reaches them, so a heap whose
- *                   blocks are all freed is empty.
+ *                   two stores for a block at the tail) and, in the default
+ *                   profile, quick lists: up to 64 small blocks (up to 256
+ *                   bytes) freed in the innermost scope wait unmerged in
+ *                   stacks of their exact size, for the next request of
+ *                   that size: malloc and free then touch no neighbour.
+ *                   They merge when memory would have to grow or a scope
+ *                   begins, and go back to the tail when it reaches them,
+ *                   so a heap whose blocks are all freed is empty.
+ *                   Default 0.  The optimization level chooses inlining
+ *                   only: the same calls give the same heap at -O2 and at
+ *                   -Oz, for every setting.
  *   MALLOC0_DEBUG   trap (wasm `unreachable`) on every invalid input listed
  *                   below, instead of ignoring it, and where one of the
  *                   heap's invariants breaks (after merges, splits,
@@ -191,7 +190,7 @@ void *MALLOC0_NAME(malloc)(size_t n);
  * Frees a block returned by malloc.  O(1): the block merges with free
  * neighbours at once, and a free block that reaches the end of the heap
  * gives its memory back to the end (the "tail"), taking with it the small
- * blocks that MALLOC0_QUICK keeps waiting there (at most 64, each found in
+ * blocks that MALLOC0_FAST keeps waiting there (at most 64, each found in
  * a stack of at most 64: a bounded amount of work).  A block freed below the
  * innermost mark (default profile) is listed with the scope that holds it,
  * found by stepping out one scope at a time: O(number of marks above the
@@ -222,7 +221,7 @@ void MALLOC0_NAME(free_all_mark)(void);
 
 /*
  * Returns the current tail as a mark and opens a scope there.  O(1)
- * (with MALLOC0_QUICK, after merging at most 64 waiting blocks).
+ * (with MALLOC0_FAST, after merging at most 64 waiting blocks).
  * Marks nest like a stack (session, world, level, frame).  Returns NULL if
  * the heap cannot grow for the mark block (free_to_mark(NULL) and
  * free_pop_mark(NULL) do nothing).  When the tail already is a mark (nothing

@@ -51,7 +51,7 @@ for (const build of DEFAULT_BUILDS) {
   });
 
   // Small freed blocks may wait unmerged for a request of their size
-  // (MALLOC0_QUICK, on with MALLOC0_FAST): they must still give their
+  // (quick lists, with MALLOC0_FAST): they must still give their
   // memory back to the tail, and merge when a scope begins.
   test(`small blocks freed in any order give all memory back to the tail, ${build.name}`, () => {
     const heap = loadHeap(build);
