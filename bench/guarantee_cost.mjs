@@ -44,7 +44,7 @@ const GUARANTEES = {
     ['if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))\n        return 0;', ''],
     ['        if (size > NO_STALE - block)\n            return 0;\n', '']],
   'pages others grew are never used (gaps)': [
-    ['    if (gap && size + TAG_BYTES > gap->begin - heap_tail)\n        return gap_end(gap) - heap_tail;\n', ''],
+    ['    if (gap && size + TAG_BYTES > gap->begin - tail)\n        return gap_end(gap) - tail;\n', ''],
     ['    if (first != heap_pages)\n        gap_add(first << PAGE_SHIFT, heap_pages << PAGE_SHIFT);\n', '']],
   'a hole that fits serves a request when memory has run out': [[
     '    if (!block && !(block = block_append(size, 0)))\n        block = hole_search(size);',
@@ -61,7 +61,7 @@ const GUARANTEES = {
     ['while (MALLOC0_CHECKS && stale_next < end) {', 'while (0 && stale_next < end) {'],
     ['    if (MALLOC0_CHECKS) {\n        if (stale_next != heap_tail)', '    if (0) {\n        if (stale_next != heap_tail)']],
   'headers of freed and merged blocks are erased': [[
-    '    if (MALLOC0_CHECKS)\n        *tag_at(address) = FREE_BIT | MARK_BIT;', '    (void)address;']],
+    '    if (MALLOC0_CHECKS)\n        *tag_at(address) = ERASED_TAG;', '    (void)address;']],
   'marks that are not live are ignored': [[
     '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
   'memory grows by a 64th, not by each need (speed)': [[
