@@ -307,13 +307,15 @@ extern unsigned char __heap_base;
 #define HEAP_START ((uintptr_t)&__heap_base + HEAP_LEAD)
 #define INITIAL_HEAP_START HEAP_START
 
+#ifdef __wasi__
 /* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
  * its allocator by these names, which its dlmalloc defines beside malloc:
- * with them here, no part of dlmalloc is linked.  Other modules do not
- * call them, and the linker leaves them out. */
+ * with them here, no part of dlmalloc is linked.  Only there: a module
+ * linked with --export-all would export them, 240 bytes of code. */
 void *__libc_malloc(size_t n) { return malloc(n); }
 void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
 void __libc_free(void *p) { free(p); }
+#endif
 
 /*
  * The heap owns linear memory below page heap_pages: what memory held when
