@@ -307,16 +307,6 @@ extern unsigned char __heap_base;
 #define HEAP_START ((uintptr_t)&__heap_base + HEAP_LEAD)
 #define INITIAL_HEAP_START HEAP_START
 
-#ifdef __wasi__
-/* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
- * its allocator by these names, which its dlmalloc defines beside malloc:
- * with them here, no part of dlmalloc is linked.  Only there: a module
- * linked with --export-all would export them, 240 bytes of code. */
-void *__libc_malloc(size_t n) { return malloc(n); }
-void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
-void __libc_free(void *p) { free(p); }
-#endif
-
 /*
  * The heap owns linear memory below page heap_pages: what memory held when
  * the heap first needed it, and the pages its own memory.grow returned
@@ -359,7 +349,8 @@ static void gap_add(uintptr_t at, uintptr_t begin)
 
 static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
 
-#ifdef __EMSCRIPTEN__
+/* What the runtime around the module needs from the heap. */
+#if defined(__EMSCRIPTEN__)
 
 /*
  * emscripten's runtime keeps views of memory in JS: after each grow,
@@ -371,20 +362,32 @@ static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE
  * all memory from __heap_base up, as in any other wasm module.
  */
 void emscripten_notify_memory_growth(__SIZE_TYPE__ memory_index);
+static void memory_grown(void) { emscripten_notify_memory_growth(0); }
+
+#elif defined(__wasi__)
+
+/* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
+ * its allocator by these names, which its dlmalloc defines beside malloc:
+ * with them here, no part of dlmalloc is linked.  Only there: a module
+ * linked with --export-all would export them, 240 bytes of code. */
+void *__libc_malloc(size_t n) { return malloc(n); }
+void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
+void __libc_free(void *p) { free(p); }
+static void memory_grown(void) {}
+
+#else
+
+static void memory_grown(void) {}
+
+#endif
 
 static uintptr_t memory_grow(uintptr_t pages)
 {
     uintptr_t old = __builtin_wasm_memory_grow(0, pages);
     if (old != GROW_FAILED)
-        emscripten_notify_memory_growth(0);
+        memory_grown();
     return old;
 }
-
-#else
-
-static uintptr_t memory_grow(uintptr_t pages) { return __builtin_wasm_memory_grow(0, pages); }
-
-#endif
 
 static uintptr_t heap_pages;
 
