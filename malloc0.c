@@ -95,9 +95,10 @@
  *
  * Holes.  A free block below the tail is a hole.  The index of holes is
  * the only part the profiles do not share: the tiny profile (MALLOC0_TINY=1)
- * keeps none, and each of the index's entry points does nothing there.  Holes of at least MIN_HOLE bytes are kept in
- * segregated lists, one per size class, with a bit set of the classes that
- * are not empty, in the record of the scope that holds them:
+ * keeps none, and each of the index's entry points does nothing there.
+ * Holes of at least MIN_HOLE bytes are kept in segregated lists, one per
+ * size class, with a bit set of the classes that are not empty, in the
+ * record of the scope that holds them:
  *
  *   classes  ...0 1 0 0 1 1 0            heads[c] -> hole -> hole -> 0
  *
@@ -488,7 +489,6 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
 
 #endif
 
-
 /* ---------------------------------------------------------------------------
  * State
  */
@@ -628,7 +628,6 @@ static void stale_erase_below(uintptr_t end)
         stale_next = next;
     }
 }
-
 
 /* Moves the tail up by size bytes, past any gaps in the way, growing memory
  * if needed; returns where the bytes start, or 0 with nothing changed but
@@ -1120,7 +1119,6 @@ static HOT uintptr_t hole_before_taken(uintptr_t block, tag_t *prev)
     return block;
 }
 
-
 /*
  * A small block freed above the current floor, and not the last block,
  * skips the merge and the free lists: it is tagged FREE_BIT | MARK_BIT
@@ -1263,7 +1261,6 @@ static int quick_consistent(uintptr_t quick)
                 return 0;
     return listed == quick && quick == quick_count && bytes == quick_bytes;
 }
-
 
 /* ---------------------------------------------------------------------------
  * Blocks in use
@@ -1530,7 +1527,6 @@ size_t malloc_usable_size(void *p)
     uintptr_t block = block_of(p, "malloc_usable_size" NOT_A_BLOCK);
     return block ? block_size(block) - TAG_BYTES : 0;
 }
-
 
 /* The record in the mark block that ends at mark. */
 static struct scope *record_before(uintptr_t mark) { return (struct scope *)(mark - MARK_BLOCK + TAG_BYTES); }

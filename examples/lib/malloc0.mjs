@@ -16,6 +16,7 @@ export function readCString(memory, address) {
   const end = bytes.indexOf(0, address);
   return decoder.decode(bytes.subarray(address, end < 0 ? bytes.length : end));
 }
+
 const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
 // Bytes of a wasm file: a URL (or a path relative to the page, in a browser)
