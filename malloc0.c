@@ -3,8 +3,9 @@
  *
  * Every block starts with a 4-byte header that holds its size and flags.
  * Sizes are multiples of the grain (MALLOC0_ALIGN, at least 8), so the three
- * low bits of a tag are free for flags.  A free block also ends with a copy
- * of its header (the footer), so that the block after it finds its start:
+ * low bits of a tag are free for flags.  A free block that merges (a hole)
+ * also ends with a copy of its header (the footer), so that the block after
+ * it finds its start:
  *
  *   in use:  +--------+---------------------------------------------+
  *            | header |  payload (aligned to MALLOC0_ALIGN)         |
@@ -19,8 +20,8 @@
  *        MARK_BIT   the block is a mark: its payload is the mark's record
  *                   (struct scope), never handed out; or a gap block;
  *                   with FREE_BIT, a quick block (see Quick lists)
- *        PREV_FREE  the block before this one is free: its footer is the
- *                   word before this header
+ *        PREV_FREE  the block before this one is a hole: its footer is
+ *                   the word before this header
  *
  * TAG_KEY scrambles sizes in the headers that free and the marks accept,
  * so that the small numbers, zeros and repeated bytes that programs store
@@ -37,8 +38,8 @@
  *   fresh -------------------> in use -------> hole --------------> in use
  *     |  free_get_mark           |   ^                ^
  *     +-------------------> mark |   | malloc of      | a scope begins,
- *     |  the tail passes         |   | its size       | memory would grow
- *     +-------------------> gap  +--------> quick ----+
+ *     |  the tail passes         |   | its size       | memory would grow,
+ *     +-------------------> gap  +--------> quick ----+ the tail moves back
  *        others' pages           |   free, MALLOC0_FAST
  *                                +--------> beyond the tail, header erased
  *                                    free of the last block (and of the
@@ -49,9 +50,9 @@
  * Invariants (malloc0_check walks them; CHECK in the debug build catches a
  * break where it happens):
  *   - blocks tile heap_start..tail, each a multiple of GRAIN, at least
- *     MIN_BLOCK; PREV_FREE is set exactly after a hole or a quick block;
- *   - a free block's footer is its header without PREV_FREE; no two holes
- *     are neighbours; the last block is never free;
+ *     MIN_BLOCK; PREV_FREE is set exactly after a hole;
+ *   - a hole's footer is its header; no two holes are neighbours; the last
+ *     block is neither a hole nor quick;
  *   - each hole of MIN_HOLE bytes or more is in one list: its class's, in
  *     the scope whose floor is the highest at or below it; a class's bit
  *     is set exactly when its list is not empty;
@@ -74,8 +75,7 @@
  * neighbours, which it finds in O(1): the header after it, and the footer
  * before it if its own header says the block before is free; a free block
  * that reaches the tail moves the tail back.  No two free blocks are
- * neighbours (but for quick blocks, which do not merge), and the last
- * block is never free.  free_all and free_to_mark
+ * neighbours, and the last block is never free.  free_all and free_to_mark
  * move the tail back to a mark in one step.  A mark is the end of a mark
  * block: since a mark block is never free, no merge can straddle a mark, so
  * the tail can always be set back to one.  free_pop_mark does the same and
@@ -112,10 +112,11 @@
  * only when no hole fits.  free unlinks the holes it merges with, in O(1)
  * as the lists are doubly linked.
  *
- * Quick lists (default profile, MALLOC0_FAST=1).  A small block
- * freed in the current scope may skip the merge and the lists: it waits in
- * a stack of its exact size for the next request of that size.  See the
- * section on them for how they stay bounded and give memory back.
+ * Quick lists (default profile, MALLOC0_FAST=1).  A small block freed in
+ * the current scope may skip the merge and the lists: it waits in a stack
+ * of its exact size for the next request of that size, looking in use to
+ * its neighbours, and merges only at one flush point.  See the section on
+ * them for how they stay bounded and give memory back.
  *
  * Scopes.  Marks keep their meaning in time: blocks allocated after a mark
  * must lie above it, or a reset to it would leave them behind.  So each mark
@@ -539,35 +540,31 @@ static void header_resize(uintptr_t block, uintptr_t size)
     header_set(block, size, *tag_at(block) & FLAG_BITS);
 }
 
-/* A free block: its header, with PREV_FREE if prev says so, and the same
- * tag without it as its footer. */
-static void free_block_set(uintptr_t block, uintptr_t size, tag_t prev)
+/* A hole: its header, and the same tag as its footer.  No free block lies
+ * before a hole, so neither says PREV_FREE. */
+static void free_block_set(uintptr_t block, uintptr_t size)
 {
     tag_t tag = tag_make(size, FREE_BIT);
-    *tag_at(block) = tag | prev;
+    *tag_at(block) = tag;
     *tag_at(block + size - TAG_BYTES) = tag;
 }
 
-/* Is block a whole free block: its tags agree, it ends at or below the
- * tail, and the block after it knows it is free? */
+/* Quick lists (see their section): MALLOC0_FAST's, in the default profile. */
+#define QUICK (MALLOC0_FAST && !MALLOC0_TINY)
+
+/* Is tag a hole's (see kind_of)?  A quick block's tag also says FREE_BIT,
+ * with MARK_BIT; without quick lists, no tag in the layout does. */
+static int hole_tag(tag_t tag) { return QUICK ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : tag & FREE_BIT; }
+
+/* Is block a whole hole: its tags agree, it ends below the tail, and the
+ * block after it knows it is free? */
 static int free_block_whole(uintptr_t block)
 {
     tag_t header = *tag_at(block);
     uintptr_t end = block + free_size(header);
-    return (header & FREE_BIT) && end <= heap_tail && *tag_at(end - TAG_BYTES) == (header & ~PREV_FREE) &&
-           (end == heap_tail || (*tag_at(end) & PREV_FREE));
+    return hole_tag(header) && end < heap_tail && *tag_at(end - TAG_BYTES) == header &&
+           (*tag_at(end) & PREV_FREE);
 }
-
-/* Quick blocks (see Quick lists) are free blocks tagged FREE_BIT | MARK_BIT
- * with their size, as an erased tag is without one. */
-#define QUICK (MALLOC0_FAST && !MALLOC0_TINY)
-#define QUICK_FLAGS (FREE_BIT | MARK_BIT)
-/* The largest quick block. */
-#define QUICK_MAX 256
-
-/* Is tag a hole's: a free block of the free lists (see kind_of)?  Without
- * quick lists, every free block's tag in the layout is. */
-static int hole_tag(tag_t tag) { return QUICK ? (tag & QUICK_FLAGS) == FREE_BIT : tag & FREE_BIT; }
 
 /* Tells the block at block whether the block before it is free. */
 static void prev_free_set(uintptr_t block) { *tag_at(block) |= PREV_FREE; }
@@ -919,19 +916,18 @@ static unsigned hole_class_for(tag_t size) { return hole_class(size < MIN_HOLE ?
  * the block, and then the next block's header learns it. */
 static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
-    tag_t prev = QUICK ? *tag_at(block) & PREV_FREE : 0; /* a quick block before it */
     uintptr_t rest;
     hole_unlink(block);
     rest = hole_size(block) - size;
     if (rest >= MIN_BLOCK) {
-        free_block_set(block + size, rest, 0);
+        free_block_set(block + size, rest);
         CHECK(free_block_whole(block + size));
         hole_add(block + size);
     } else {
         size += rest;
         prev_free_clear(block + size);
     }
-    header_set(block, size, prev);
+    header_set(block, size, 0);
     return block;
 }
 
@@ -1073,12 +1069,15 @@ static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->
  *
  *   state     FREE_BIT  MARK_BIT  size             footer
  *   in use    -         -         the block's      -
- *   hole      x         -         the block's      the header, no PREV_FREE
- *   quick     x         x         the block's      the header, no PREV_FREE
+ *   hole      x         -         the block's      the header
+ *   quick     x         x         the block's      -
  *   erased    x         x         none (ERASED_TAG, above the tail or inside
  *                                 a block)
  *   mark      -         x         MARK_BLOCK       -
  *   gap       -         x         any other        -
+ *
+ * PREV_FREE says that a hole lies before the block.  Every state but the
+ * hole looks in use to the block after it.
  */
 enum kind { KIND_IN_USE, KIND_HOLE, KIND_QUICK, KIND_ERASED, KIND_MARK, KIND_GAP };
 
@@ -1100,44 +1099,27 @@ static enum kind kind_of(tag_t tag)
  * Quick lists
  */
 
-static HOT void block_release(uintptr_t block);
-
-/* If *prev says the block before block is free and it is a hole, takes the
- * hole out of its list and returns its start, with *prev now what the
- * hole's header says of the block before it; else returns block. */
-static HOT uintptr_t hole_before_taken(uintptr_t block, tag_t *prev)
-{
-    tag_t footer;
-    if (!*prev)
-        return block;
-    footer = *tag_at(block - TAG_BYTES);
-    if (QUICK && !hole_tag(footer))
-        return block;
-    block -= free_size(footer);
-    hole_remove(block);
-    *prev = *tag_at(block) & PREV_FREE;
-    return block;
-}
-
 /*
  * A small block freed above the current floor, and not the last block,
- * skips the merge and the free lists: it is tagged FREE_BIT | MARK_BIT
- * (header and footer, so that the header after it says PREV_FREE) and
- * pushed on a stack of its exact size, linked through its payload, and the
- * next request of that size pops it in O(1), touching no neighbour.  Its
- * neighbours do not merge with it: a block freed next to it stays a block
- * of its own (a hole may then follow a quick block and say PREV_FREE).
- * When the tail moves back onto a quick block, the block goes too (found
- * in its stack), and so on down, so that a heap whose blocks are all freed
- * is empty.  The stacks hold at most QUICK_LIMIT blocks (which bounds that
- * work) and a 64th of the heap's bytes (what waits unmerged), and only
- * ever blocks of the current scope: a new scope first releases them, and a
- * reset forgets them with the rest of its blocks.  A block next to a hole larger than a quick
- * block merges with it instead, so that such holes stay whole for the
- * requests they alone can serve.  When memory would have to grow, the
- * quick blocks are released, merging as plain frees, so that any request
- * they fit can use them.
+ * skips the merge and the free lists: its header is tagged FREE_BIT |
+ * MARK_BIT and it is pushed on a stack of its exact size, linked through
+ * its payload; the next request of that size pops it in O(1).  To its
+ * neighbours a quick block looks in use: the block after it does not say
+ * PREV_FREE and no merge takes it, so keeping and taking one touch no
+ * neighbour, and the merges never ask about it.  Quick blocks merge at one
+ * flush point, which releases them all as plain frees: when memory would
+ * have to grow (so that any request they fit can use them), when a scope
+ * begins (they would lie in the scope around it), and when the tail moves
+ * back (one may lie just below it; so a heap whose blocks are all freed is
+ * empty).  A reset forgets them with the rest of its blocks.  The stacks
+ * hold at most QUICK_LIMIT blocks (which bounds a flush) and a 64th of the
+ * heap's bytes (what waits unmerged).  A block next to a hole larger than a
+ * quick block merges with it instead, so that such holes stay whole for
+ * the requests they alone can serve.
  */
+#define QUICK_FLAGS (FREE_BIT | MARK_BIT)
+/* The largest quick block. */
+#define QUICK_MAX 256
 #define QUICK_LIMIT 64
 #define QUICK_SHARE_SHIFT 6
 /* One stack per grain up to QUICK_MAX; one unused without quick lists. */
@@ -1150,13 +1132,7 @@ static uintptr_t quick_count, quick_bytes;
 
 static link_t *quick_head(uintptr_t size) { return &quick_heads[size / GRAIN - 1]; }
 
-/* Takes the quick block that link points to, of size bytes, off its stack. */
-static void quick_unlink(link_t *link, uintptr_t size)
-{
-    *link = *hole_next(*link);
-    quick_count--;
-    quick_bytes -= size;
-}
+static HOT void block_release(uintptr_t block);
 
 /* The quick block for size bytes, tagged in use, or 0. */
 static HOT uintptr_t quick_take(uintptr_t size)
@@ -1165,9 +1141,10 @@ static HOT uintptr_t quick_take(uintptr_t size)
     uintptr_t block;
     if (!QUICK || size > QUICK_MAX || !(block = *(head = quick_head(size))))
         return 0;
-    quick_unlink(head, size);
+    *head = *hole_next(block);
+    quick_count--;
+    quick_bytes -= size;
     header_set(block, size, *tag_at(block) & PREV_FREE);
-    prev_free_clear(block + size);
     return block;
 }
 
@@ -1175,8 +1152,8 @@ static HOT uintptr_t quick_take(uintptr_t size)
  * with it, so that requests larger than a quick block find it whole. */
 static int next_to_large_hole(uintptr_t block, tag_t header, uintptr_t end)
 {
-    tag_t before = *tag_at(block - TAG_BYTES), after = *tag_at(end);
-    return ((header & PREV_FREE) && hole_tag(before) && free_size(before) > QUICK_MAX) ||
+    tag_t after = *tag_at(end);
+    return ((header & PREV_FREE) && free_size(*tag_at(block - TAG_BYTES)) > QUICK_MAX) ||
            (hole_tag(after) && free_size(after) > QUICK_MAX);
 }
 
@@ -1197,45 +1174,42 @@ static HOT int quick_keep(uintptr_t block)
     quick_bytes += size;
     *tag_at(block) = tag_make(size, QUICK_FLAGS) | (header & PREV_FREE);
     *tag_at(end - TAG_BYTES) = tag_make(size, QUICK_FLAGS);
-    prev_free_set(end);
     return 1;
 }
 
-/* Takes a quick block out of its stack, which it walks: O(QUICK_LIMIT). */
-static void quick_remove(uintptr_t block)
-{
-    link_t *link = quick_head(hole_size(block));
-    while (*link != block)
-        link = hole_next(*link);
-    quick_unlink(link, hole_size(block));
-}
 
-/* The tail moved back to just after a quick block: it goes too, and so
- * does a hole before it, and so on while the block before is quick. */
-static void quick_drop_last(void)
+/* The flush point: releases every quick block as a plain free, merging
+ * with its neighbours.  The stacks are emptied first, so that a release
+ * that moves the tail back finds nothing more to flush. */
+static COLD void quick_flush(void)
 {
-    tag_t prev;
-    do {
-        uintptr_t block = heap_tail - free_size(*tag_at(heap_tail - TAG_BYTES));
-        quick_remove(block);
-        prev = *tag_at(block) & PREV_FREE;
-        heap_tail = hole_before_taken(block, &prev);
-    } while (prev);
-}
-
-/* Releases every quick block as a plain free, merging with its neighbours.
- * None is the last block. */
-static void quick_release_all(void)
-{
-    link_t *head;
-    for (head = quick_heads; QUICK && quick_count; head++)
-        while (*head) {
-            uintptr_t block = *head;
+    unsigned class;
+    quick_count = quick_bytes = 0;
+    for (class = 0; QUICK && class < QUICK_CLASSES; class++) {
+        uintptr_t block = quick_heads[class];
+        quick_heads[class] = 0;
+        while (block) {
+            uintptr_t next = *hole_next(block);
             tag_t tag = *tag_at(block);
-            quick_unlink(head, free_size(tag));
             header_set(block, free_size(tag), tag & PREV_FREE);
             block_release(block);
+            block = next;
         }
+    }
+}
+
+/* The tail moved back: if the block below it may be quick (its last word
+ * reads as a quick block's footer), flush, so that the tail comes down to
+ * the next block in use.  A payload that only looks like a footer costs a
+ * flush, nothing else. */
+static HOT void quick_tail_check(void)
+{
+    tag_t last;
+    if (!QUICK || !quick_count)
+        return;
+    last = *tag_at(heap_tail - TAG_BYTES);
+    if ((last & FLAG_BITS) == QUICK_FLAGS && free_size(last) <= QUICK_MAX)
+        quick_flush();
 }
 
 /* A reset released the scope's blocks, quick ones too. */
@@ -1267,18 +1241,19 @@ static int quick_consistent(uintptr_t quick)
  */
 
 /* Frees a block in use (or a mark block): merges it with the holes next to
- * it, then gives it back to the tail or keeps it as a hole.  prev ends up
- * set if a quick block lies before it. */
+ * it, then gives it back to the tail or keeps it as a hole. */
 static HOT void block_release(uintptr_t block)
 {
-    tag_t header = *tag_at(block), next, prev = header & PREV_FREE;
+    tag_t header = *tag_at(block), next;
     uintptr_t end = block + used_size(header);
     tag_erase(block); /* rewritten below, unless it leaves the layout */
-    block = hole_before_taken(block, &prev);
+    if (header & PREV_FREE) {
+        block -= free_size(*tag_at(block - TAG_BYTES));
+        hole_remove(block);
+    }
     if (end == heap_tail) {
         heap_tail = block;
-        if (QUICK && prev)
-            quick_drop_last();
+        quick_tail_check();
         return;
     }
     next = *tag_at(end);
@@ -1288,7 +1263,7 @@ static HOT void block_release(uintptr_t block)
     } else {
         prev_free_set(end);
     }
-    free_block_set(block, end - block, QUICK ? prev : 0);
+    free_block_set(block, end - block);
     CHECK(free_block_whole(block) && !hole_tag(*tag_at(end)));
     hole_add(block);
 }
@@ -1348,7 +1323,7 @@ static HOT uintptr_t block_alloc(tag_t size)
     if (!block)
         block = hole_take(size);
     if (!block && QUICK && quick_count && !memory_holds(heap_tail + size)) {
-        quick_release_all();
+        quick_flush();
         block = hole_take(size);
     }
     if (!block && !(block = block_append(size, 0)))
@@ -1568,7 +1543,7 @@ void *free_get_mark(void)
 {
     uintptr_t block;
     struct scope *scope;
-    quick_release_all(); /* they would be in the scope around the new one */
+    quick_flush(); /* they would be in the scope around the new one */
     if (heap_tail == scope_now->floor) {
         scope_now->takes++;
         return (void *)heap_tail;
@@ -1689,12 +1664,12 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
         tag_t tag = *tag_at(block);
         uintptr_t size = tag_size(tag);
         enum kind kind = kind_of(tag);
-        if (!block_fits(block, size) || !(tag & PREV_FREE) != !(previous & FREE_BIT))
+        if (!block_fits(block, size) || !(tag & PREV_FREE) != !hole_tag(previous))
             return 0;
         switch (kind) {
         case KIND_HOLE:
         case KIND_QUICK:
-            if (!free_block_whole(block) || (kind == KIND_HOLE ? hole_tag(previous) : !QUICK))
+            if (kind == KIND_HOLE ? !free_block_whole(block) || hole_tag(previous) : !QUICK)
                 return 0;
             stats->bytes_free += size;
             *listed += kind == KIND_HOLE && hole_listed(size);

@@ -52,9 +52,9 @@
  *                   bytes) freed in the innermost scope wait unmerged in
  *                   stacks of their exact size, for the next request of
  *                   that size: malloc and free then touch no neighbour.
- *                   They merge when memory would have to grow or a scope
- *                   begins, and go back to the tail when it reaches them,
- *                   so a heap whose blocks are all freed is empty.
+ *                   They all merge at once when memory would have to grow,
+ *                   a scope begins or the tail moves back, so a heap whose
+ *                   blocks are all freed is empty.
  *                   Default 0.  The optimization level chooses inlining
  *                   only: the same calls give the same heap at -O2 and at
  *                   -Oz, for every setting.
@@ -189,12 +189,12 @@ void *MALLOC0_NAME(malloc)(size_t n);
 /*
  * Frees a block returned by malloc.  O(1): the block merges with free
  * neighbours at once, and a free block that reaches the end of the heap
- * gives its memory back to the end (the "tail"), taking with it the small
- * blocks that MALLOC0_FAST keeps waiting there (at most 64, each found in
- * a stack of at most 64: a bounded amount of work).  A block freed below the
- * innermost mark (default profile) is listed with the scope that holds it,
- * found by stepping out one scope at a time: O(number of marks above the
- * block), O(1) when no mark is.  free(NULL) does nothing; an invalid
+ * gives its memory back to the end (the "tail"); with MALLOC0_FAST, the
+ * small blocks kept waiting (at most 64) then merge too, as plain frees: a
+ * bounded amount of work.  A block freed below the innermost mark (default
+ * profile) is listed with the scope that holds it, found by stepping out
+ * one scope at a time: O(number of marks above the block), O(1) when no
+ * mark is.  free(NULL) does nothing; an invalid
  * pointer is ignored (see the table above).
  */
 void MALLOC0_NAME(free)(void *p);

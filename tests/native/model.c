@@ -208,13 +208,20 @@ static void retire_marks_from(size_t first)
 static void agree(void)
 {
     struct malloc0_stats s = stats();
-    size_t bytes = 0, i;
-    for (i = 0; i < block_count; i++)
+    uintptr_t top = mark_count ? (uintptr_t)marks[mark_count - 1].value : s.heap_base;
+    size_t bytes = 0, above = 0, i;
+    for (i = 0; i < block_count; i++) {
         bytes += block_bytes(blocks[i].size);
+        above += (uintptr_t)blocks[i].p > top;
+    }
     if (s.blocks_in_use != block_count)
         fail("%zu blocks in use, the model has %zu", s.blocks_in_use, block_count);
     if (s.bytes_in_use < bytes || s.bytes_in_use > bytes + (MALLOC0_ALIGN == 4 ? 4 : 0) * block_count)
         fail("%zu bytes in use, the model's blocks need %zu", s.bytes_in_use, bytes);
+    /* Freed memory goes back: with nothing in use above the innermost mark,
+     * the tail is back at it. */
+    if (!above && s.tail != top)
+        fail("nothing is in use above %#zx, but the tail is at %#zx", (size_t)top, (size_t)s.tail);
 }
 
 /* Runs an input that malloc0.h says must change nothing. */
