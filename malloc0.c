@@ -488,6 +488,19 @@ static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
     return (void)block, (void)end, (void)next, 0;
 }
 
+static void heap_open(void);
+
+/* The region, from its first aligned address, holds the heap; heap_open
+ * (with the core's state) makes it empty. */
+void malloc0_init(void *region, size_t bytes)
+{
+    uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
+    heap_start = region_end = start + HEAP_LEAD; /* too small for a block: every allocation fails */
+    if (bytes > heap_start - (uintptr_t)region)
+        region_end = (uintptr_t)region + bytes;
+    heap_open();
+}
+
 #endif
 
 /* ---------------------------------------------------------------------------
@@ -1534,6 +1547,18 @@ static __attribute__((noinline)) struct scope *reset_to(uintptr_t mark)
     return scope;
 }
 
+/* An empty heap at HEAP_START, with no retired headers, as a wasm module
+ * starts: where malloc0_init starts a native heap (wasm builds leave it out). */
+static __attribute__((unused)) void heap_open(void)
+{
+    heap_tail = base_mark = peak_tail = tail_limit = HEAP_START;
+    stale_next = NO_STALE;
+    scope_now = &base_scope;
+    base_scope.floor = HEAP_START;
+    scope_empty(&base_scope);
+    quick_forget();
+}
+
 void free_all(void) { reset_to(base_mark); }
 
 /* A mark that the tail already sits on, the innermost, is taken once more
@@ -1614,22 +1639,6 @@ const char *malloc0_trap_reason(void)
     trap_reason = 0;
     return why;
 }
-
-#ifndef __wasm__
-void malloc0_init(void *region, size_t bytes)
-{
-    uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
-    heap_start = heap_tail = base_mark = peak_tail = tail_limit = start + HEAP_LEAD;
-    stale_next = NO_STALE;
-    scope_now = &base_scope; /* a new heap: only base_scope, empty */
-    base_scope.floor = heap_start;
-    scope_empty(&base_scope);
-    quick_forget();
-    region_end = heap_start; /* too small for a block: every allocation fails */
-    if (bytes > heap_start - (uintptr_t)region)
-        region_end = (uintptr_t)region + bytes;
-}
-#endif
 
 /* ---------------------------------------------------------------------------
  * Diagnostics
