@@ -1083,14 +1083,15 @@ static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->
  *   state     FREE_BIT  MARK_BIT  size             footer
  *   in use    -         -         the block's      -
  *   hole      x         -         the block's      the header
- *   quick     x         x         the block's      -
+ *   quick     x         x         the block's      the header (a hint)
  *   erased    x         x         none (ERASED_TAG, above the tail or inside
  *                                 a block)
  *   mark      -         x         MARK_BLOCK       -
  *   gap       -         x         any other        -
  *
  * PREV_FREE says that a hole lies before the block.  Every state but the
- * hole looks in use to the block after it.
+ * hole looks in use to the block after it; a quick block's footer is read
+ * only as a hint that the tail has reached one (quick_tail_check).
  */
 enum kind { KIND_IN_USE, KIND_HOLE, KIND_QUICK, KIND_ERASED, KIND_MARK, KIND_GAP };
 
@@ -1114,9 +1115,10 @@ static enum kind kind_of(tag_t tag)
 
 /*
  * A small block freed above the current floor, and not the last block,
- * skips the merge and the free lists: its header is tagged FREE_BIT |
- * MARK_BIT and it is pushed on a stack of its exact size, linked through
- * its payload; the next request of that size pops it in O(1).  To its
+ * skips the merge and the free lists: its header (and its footer, a hint
+ * for the tail) is tagged FREE_BIT | MARK_BIT and it is pushed on a stack
+ * of its exact size, linked through its payload; the next request of that
+ * size pops it in O(1).  To its
  * neighbours a quick block looks in use: the block after it does not say
  * PREV_FREE and no merge takes it, so keeping and taking one touch no
  * neighbour, and the merges never ask about it.  Quick blocks merge at one
