@@ -200,7 +200,7 @@ native-deps: | tools
 # as max_len from the start (-len_control=0): a fresh heap per input costs
 # more than the operations of a short one.
 # FUZZ_SANITIZE= (empty) leaves only the model's checks, three times faster,
-# for long runs.
+# for long runs, and attacks the heap now and then (tests/native/model.c).
 FUZZ_SECONDS  ?= 60
 FUZZ_SANITIZE ?= address,undefined
 FUZZ_REGION   := 4194304
@@ -210,7 +210,8 @@ FUZZ_PROFILES := $(PROFILES) fast
 $(FUZZ_DIR)/%: $(NATIVE_DEPS) tests/native/fuzz_target.c $(COMPILER) | native-deps
 	@mkdir -p $(@D)
 	$(CC) -O2 -fsanitize=fuzzer$(if $(FUZZ_SANITIZE),$(comma)$(FUZZ_SANITIZE) -fno-sanitize-recover=all) \
-	  $(NATIVE_FLAGS) $(PROFILE_$*) -DMODEL_REGION_BYTES=$(FUZZ_REGION) -o $@ $(NATIVE_SRC) tests/native/fuzz_target.c
+	  $(NATIVE_FLAGS) $(PROFILE_$*) -DMODEL_REGION_BYTES=$(FUZZ_REGION) $(if $(FUZZ_SANITIZE),,-DMODEL_ATTACKS=1) \
+	  -o $@ $(NATIVE_SRC) tests/native/fuzz_target.c
 
 fuzz: $(foreach p,$(FUZZ_PROFILES),$(FUZZ_DIR)/$(p))
 	@for p in $(FUZZ_PROFILES); do mkdir -p $(B)/native/corpus-$$p; \

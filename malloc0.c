@@ -151,6 +151,26 @@
  * chain ends (on a 64-bit host, where that skip does not fit a tag, a zero
  * tag ends it).  MALLOC0_CHECKS=0 accepts any tag, so it erases none.
  *
+ * The hardened heap.  A bug in the program (a write after free, an
+ * overflow) can reach the words the allocator keeps in free memory and in
+ * records.  Each is checked (TRUST) where the allocator is about to believe
+ * it, so that a stray write traps rather than steering the next write:
+ *   - a hole it takes, splits or merges lies in the heap, ends below the
+ *     tail, and its footer equals its header (hole_whole);
+ *   - a hole it unlinks is pointed at by what its back link names, and its
+ *     next hole points back at it; a head it links under points back;
+ *   - a quick block lies in the current scope below the tail, its header
+ *     and footer saying its stack's size;
+ *   - a scope's outer link leads to the record its floor's mark holds, with
+ *     a lower floor; a reset's mark ends a mark block, and its record's gap
+ *     lies below it and the next gap above;
+ *   - a gap record's seal (its begin, its address and the record before
+ *     it, XORed) matches;
+ *   - the retired chain only runs up.
+ * A check that fails traps: the heap is corrupt and nothing in it can be
+ * trusted.  What it cannot see is a whole forged block or record whose
+ * words agree, and a block in use given another well-formed header.
+ *
  * The file reads bottom up, one layer per section: configuration; layout
  * constants; the platform (where the heap starts, how memory grows: wasm's
  * memory.grow and gaps, or a native region); state; tags and blocks; the
@@ -210,7 +230,10 @@ typedef struct malloc0_stats stats_t;
 /* With MALLOC0_DEBUG, invalid input traps instead of being ignored, and
  * first leaves its reason where the host reads it after the trap; and
  * CHECK(invariant) traps at the line that broke it, which it names.
- * Otherwise a CHECK costs nothing: its condition is never evaluated. */
+ * Otherwise a CHECK costs nothing: its condition is never evaluated.
+ * TRUST(fact) checks a word the heap is about to believe that a buggy
+ * program can write (see "The hardened heap"): it traps in every build
+ * with MALLOC0_CHECKS, naming the line in the debug build. */
 static const char *trap_reason; /* set only by the debug build's traps */
 #ifdef MALLOC0_DEBUG
 #define reject_input(why) (trap_reason = (why), __builtin_trap())
@@ -218,9 +241,12 @@ static const char *trap_reason; /* set only by the debug build's traps */
 #define CHECK_LINE(line) CHECK_STRING(line)
 #define CHECK(invariant) \
     ((invariant) ? (void)0 : reject_input("malloc0.c:" CHECK_LINE(__LINE__) ": broken: " #invariant))
+#define TRUST(fact) \
+    (!MALLOC0_CHECKS || (fact) ? (void)0 : reject_input("malloc0.c:" CHECK_LINE(__LINE__) ": corrupt: " #fact))
 #else
 #define reject_input(why) ((void)(why))
 #define CHECK(invariant) ((void)(0 && (invariant)))
+#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())
 #endif
 #define NOT_A_BLOCK ": the pointer is not a block in use (interior, misaligned, outside the heap, freed," \
     " released by a reset, or a mark)"
@@ -319,17 +345,25 @@ extern unsigned char __heap_base;
  * with a size no mark block has, never free, never handed out, and nothing
  * is ever written inside it but its tags.  gap_passed is the last gap below
  * the tail; a mark's record keeps it, so that a reset finds the next gap
- * ahead in O(1).
+ * ahead in O(1).  A record lies in the heap's memory, where a program's
+ * stray write can reach it: its seal (its begin, its address and the
+ * record before it, XORed) is checked before the heap goes by it (TRUST).
  */
 struct gap {
     link_t begin; /* the first byte that is not the heap's */
     link_t next;  /* the next gap up, or 0 */
+    link_t seal;  /* gap_seal(this record, the record before it) */
 };
 
 #define FIRST_GAP ((link_t)&first_gap)
 
 static struct gap first_gap;
 static struct gap *gap_passed = &first_gap, *gap_last = &first_gap;
+
+static link_t gap_seal(struct gap *gap, struct gap *before)
+{
+    return gap->begin ^ (link_t)gap ^ (link_t)before;
+}
 
 /* The end of a gap's block: the first block start after the record, which
  * starts a page. */
@@ -345,6 +379,7 @@ static void gap_add(uintptr_t at, uintptr_t begin)
 {
     struct gap *gap = (struct gap *)at;
     gap->begin = begin;
+    gap->seal = gap_seal(gap, gap_last);
     gap_last->next = (uintptr_t)gap;
     gap_last = gap;
 }
@@ -423,12 +458,21 @@ static int memory_grow_for(uintptr_t end)
     return 1;
 }
 
+/* The next gap above the tail, or 0: a record sealed as the one after the
+ * gap passed, or none after the last. */
+static struct gap *gap_ahead(void)
+{
+    struct gap *gap = (struct gap *)gap_passed->next;
+    TRUST(gap ? gap->seal == gap_seal(gap, gap_passed) : gap_passed == gap_last);
+    return gap;
+}
+
 /* The highest end of a block at the tail that memory holds, with a tag
  * beyond, short of the gap ahead.  With all 4 GiB of wasm32 the shift wraps
  * to 0, and the subtraction back to the last word: still the right end. */
 static uintptr_t memory_reach(void)
 {
-    struct gap *gap = (struct gap *)gap_passed->next;
+    struct gap *gap = gap_ahead();
     return (gap ? gap->begin : heap_pages << PAGE_SHIFT) - TAG_BYTES;
 }
 
@@ -436,17 +480,25 @@ static uintptr_t memory_reach(void)
  * the size of the gap block that passes it, from tail; else 0. */
 static uintptr_t gap_in_way(uintptr_t tail, uintptr_t size)
 {
-    struct gap *gap = (struct gap *)gap_passed->next;
+    struct gap *gap = gap_ahead();
     if (gap && size + TAG_BYTES > gap->begin - tail)
         return gap_end(gap) - tail;
     return 0;
 }
 
 /* The gap ahead now lies below the tail, under its gap block. */
-static void gap_pass(void) { gap_passed = (struct gap *)gap_passed->next; }
+static void gap_pass(void) { gap_passed = gap_ahead(); }
 
-/* A reset to a mark taken when passed was the last gap below the tail. */
-static void gaps_reset(link_t passed) { gap_passed = (struct gap *)passed; }
+/* A reset to mark, taken when passed was the last gap below the tail: the
+ * mark's record says so, so it is checked (TRUST): below the mark, and the
+ * gap after it above. */
+static void gaps_reset(link_t passed, uintptr_t mark)
+{
+    struct gap *ahead;
+    gap_passed = (struct gap *)passed;
+    ahead = gap_ahead();
+    TRUST(passed < mark && (!ahead || ahead->begin > mark));
+}
 static link_t gaps_now(void) { return (link_t)gap_passed; }
 static link_t gap_after(link_t gap) { return ((struct gap *)gap)->next; }
 
@@ -480,7 +532,7 @@ static int memory_holds(uintptr_t end) { return end <= memory_reach(); }
 static int memory_grow_for(uintptr_t end) { return (void)end, 0; }
 static uintptr_t gap_in_way(uintptr_t tail, uintptr_t size) { return (void)tail, (void)size, 0; }
 static void gap_pass(void) {}
-static void gaps_reset(link_t passed) { (void)passed; }
+static void gaps_reset(link_t passed, uintptr_t mark) { (void)passed, (void)mark; }
 static link_t gaps_now(void) { return 0; }
 static link_t gap_after(link_t gap) { return (void)gap, 0; }
 static int gap_block_consistent(uintptr_t block, uintptr_t end, link_t *next)
@@ -569,14 +621,23 @@ static void free_block_set(uintptr_t block, uintptr_t size)
  * with MARK_BIT; without quick lists, no tag in the layout does. */
 static int hole_tag(tag_t tag) { return QUICK ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : tag & FREE_BIT; }
 
-/* Is block a whole hole: its tags agree, it ends below the tail, and the
- * block after it knows it is free? */
+/* Does block hold a hole the heap may trust: inside the heap, ending below
+ * the tail, its footer equal to its header?  Nothing is read before the
+ * address is known to lie inside the heap. */
+static int hole_whole(uintptr_t block)
+{
+    tag_t header;
+    if (block - HEAP_START >= heap_tail - HEAP_START)
+        return 0;
+    header = *tag_at(block);
+    return free_size(header) < heap_tail - block &&
+           *tag_at(block + free_size(header) - TAG_BYTES) == header;
+}
+
+/* Is block a whole hole, and does the block after it know it is free? */
 static int free_block_whole(uintptr_t block)
 {
-    tag_t header = *tag_at(block);
-    uintptr_t end = block + free_size(header);
-    return hole_tag(header) && end < heap_tail && *tag_at(end - TAG_BYTES) == header &&
-           (*tag_at(end) & PREV_FREE);
+    return hole_whole(block) && (*tag_at(block + free_size(*tag_at(block))) & PREV_FREE);
 }
 
 /* Tells the block at block whether the block before it is free. */
@@ -634,6 +695,7 @@ static void stale_erase_below(uintptr_t end)
 {
     while (MALLOC0_CHECKS && stale_next < end) {
         uintptr_t next = stale_step(stale_next, *tag_at(stale_next));
+        TRUST(next > stale_next);
         tag_erase(stale_next);
         stale_next = next;
     }
@@ -744,6 +806,7 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
 
 struct scope;
 static struct scope *record_before(uintptr_t mark);
+static struct scope *scope_of_mark(uintptr_t mark);
 static int mark_block_ends_at(uintptr_t mark);
 
 /* Masks alias whatever the payload held before, and at MALLOC0_ALIGN 4 a
@@ -866,12 +929,15 @@ static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(hole_size(block));
     class_set *classes = classes_of(scope);
-    link_t next = class_in(classes, class) ? scope->heads[class] : 0;
-    *hole_next(block) = next;
-    *hole_back(block) = (uintptr_t)&scope->heads[class] | HEAD_LINK;
-    if (next)
+    link_t *head = &scope->heads[class], back = (link_t)head | HEAD_LINK;
+    link_t next = class_in(classes, class) ? *head : 0;
+    if (next) {
+        TRUST(*hole_back(next) == back);
         *hole_back(next) = (uintptr_t)hole_next(block);
-    scope->heads[class] = block;
+    }
+    *hole_next(block) = next;
+    *hole_back(block) = back;
+    *head = block;
     class_add(classes, class);
 }
 
@@ -884,7 +950,7 @@ static void hole_unlink(uintptr_t block)
     link_t back = *hole_back(block);
     link_t head = back & ~HEAD_LINK;
     uintptr_t class = (head - (uintptr_t)scope_now->heads) / sizeof(link_t);
-    CHECK(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));
+    TRUST(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));
     *(link_t *)head = next;
     if (next) {
         *hole_back(next) = back;
@@ -899,6 +965,16 @@ static void hole_unlink(uintptr_t block)
     }
 }
 
+/* The scope around scope.  Records lie in mark blocks, which a program's
+ * overflow can reach, so the link is checked (TRUST): it must lead to a
+ * record that its floor's mark holds (or base_scope), lower down. */
+static struct scope *scope_outer(struct scope *scope)
+{
+    struct scope *outer = (struct scope *)scope->outer;
+    TRUST(scope_of_mark(outer->floor) == outer && outer->floor < scope->floor);
+    return outer;
+}
+
 /* The scope whose floor is the highest at or below block: the current one
  * unless block lies below the current floor, then one of the scopes around
  * it.  O(1) above the floor, else O(number of scopes above block). */
@@ -906,7 +982,7 @@ static struct scope *scope_holding(uintptr_t block)
 {
     struct scope *scope = scope_now;
     while (block < scope->floor)
-        scope = (struct scope *)scope->outer;
+        scope = scope_outer(scope);
     return scope;
 }
 
@@ -918,6 +994,7 @@ static void hole_add(uintptr_t block)
 
 static void hole_remove(uintptr_t block)
 {
+    TRUST(hole_whole(block));
     if (hole_listed(hole_size(block)))
         hole_unlink(block);
 }
@@ -930,7 +1007,7 @@ static unsigned hole_class_for(tag_t size) { return hole_class(size < MIN_HOLE ?
 static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
     uintptr_t rest;
-    hole_unlink(block);
+    hole_remove(block);
     rest = hole_size(block) - size;
     if (rest >= MIN_BLOCK) {
         free_block_set(block + size, rest);
@@ -1069,7 +1146,7 @@ static void scope_begin(struct scope *scope, uintptr_t floor)
 }
 
 /* The scope ends: the one around it is current again, holes and all. */
-static void scope_end(struct scope *scope) { scope_enter((struct scope *)scope->outer); }
+static void scope_end(struct scope *scope) { scope_enter(scope_outer(scope)); }
 
 /* ---------------------------------------------------------------------------
  * Block states
@@ -1149,6 +1226,17 @@ static link_t *quick_head(uintptr_t size) { return &quick_heads[size / GRAIN - 1
 
 static HOT void block_release(uintptr_t block);
 
+/* Is block a quick block of size bytes in the current scope, below the
+ * tail (a flush may leave one last), its header and footer agreeing?
+ * Links in the stacks lie in freed payloads, which a program can write
+ * after free. */
+static int quick_sound(uintptr_t block, uintptr_t size)
+{
+    tag_t tag = tag_make(size, QUICK_FLAGS);
+    return block - scope_now->floor < heap_tail - scope_now->floor && size <= heap_tail - block &&
+           (*tag_at(block) & ~PREV_FREE) == tag && *tag_at(block + size - TAG_BYTES) == tag;
+}
+
 /* The quick block for size bytes, tagged in use, or 0. */
 static HOT uintptr_t quick_take(uintptr_t size)
 {
@@ -1156,6 +1244,7 @@ static HOT uintptr_t quick_take(uintptr_t size)
     uintptr_t block;
     if (!QUICK || size > QUICK_MAX || !(block = *(head = quick_head(size))))
         return 0;
+    TRUST(quick_sound(block, size));
     *head = *hole_next(block);
     quick_count--;
     quick_bytes -= size;
@@ -1204,9 +1293,9 @@ static COLD void quick_flush(void)
         uintptr_t block = quick_heads[class];
         quick_heads[class] = 0;
         while (block) {
-            uintptr_t next = *hole_next(block);
-            tag_t tag = *tag_at(block);
-            header_set(block, free_size(tag), tag & PREV_FREE);
+            uintptr_t next = *hole_next(block), size = (class + 1) * GRAIN;
+            TRUST(quick_sound(block, size));
+            header_set(block, size, *tag_at(block) & PREV_FREE);
             block_release(block);
             block = next;
         }
@@ -1541,9 +1630,10 @@ static int mark_block_ends_at(uintptr_t mark)
 static __attribute__((noinline)) struct scope *reset_to(uintptr_t mark)
 {
     struct scope *scope = scope_of_mark(mark);
+    TRUST(mark == HEAP_START || mark_block_ends_at(mark));
     quick_forget();
     tail_reset(mark);
-    gaps_reset(scope->gaps);
+    gaps_reset(scope->gaps, mark);
     scope_empty(scope);
     CHECK(heap_tail == mark && scope->floor == mark);
     return scope;

@@ -101,6 +101,34 @@
  *   free_pop_mark(m), m not a live mark (popped,
  *     ended by a pop or reset below it, below the
  *     base mark, made up)                         ignored      trap
+ *   a write into a freed block (after free or
+ *     a reset): its tags, its links, a small
+ *     block's link with MALLOC0_FAST              trap         trap
+ *   an overflow into the tags after a block
+ *     (a freed block's size, the flag that says
+ *     the block before is free)                   trap         trap
+ *   a write into a mark's record (its scope's
+ *     links and lists), a gap's record, or a
+ *     retired header above the end of the heap    trap         trap
+ *
+ * The last three rows are the hardened heap: a bug in the program must not
+ * turn into a write that an attacker chooses.  Before the allocator trusts
+ * a word that a buggy program can write (a free block's header and footer,
+ * which must agree and lie inside the heap; the links of a list, whose
+ * neighbours must point back at it; a quick block's tags; a record's links,
+ * which must lead to a record its mark holds; a gap record's seal; the
+ * retired chain, which only runs up), it checks it, and traps, in every
+ * build with checks (wasm `unreachable`, natively SIGILL): the heap is
+ * corrupt, nothing in it can be trusted.  Such a trap happens at the
+ * operation that reads the word, which may come long after the write.
+ * Natively, a corrupted link may instead end the program with SIGSEGV, a
+ * read outside mapped memory, before its check; never with a write.
+ * tests/attacks.test.mjs and the fuzzer's attacks (tests/native/model.c)
+ * write such values one word at a time.  Not detected: a forged free block
+ * whose words all agree (header, footer, links that point back, written by
+ * a program that knows the layout); the header of a block in use rewritten
+ * as a well-formed header of another size (the key is no secret), which
+ * that block's free and realloc then believe; a record rewritten whole.
  *
  * "Detected" means: the pointer must be the start of a block that is in use
  * now, as its header says, and the word where that block ends must be the

@@ -64,6 +64,19 @@ const GUARANTEES = {
     '    if (MALLOC0_CHECKS)\n        *tag_at(address) = ERASED_TAG;', '    (void)address;']],
   'marks that are not live are ignored': [[
     '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
+  'hardened: a hole is whole before it is taken, split or merged': [['    TRUST(hole_whole(block));\n', '']],
+  'hardened: list links point back before an unlink or a link': [
+    ['    TRUST(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));\n', ''],
+    ['        TRUST(*hole_back(next) == back);\n', '']],
+  'hardened: a scope\'s outer link leads to a live record below it': [[
+    '    TRUST(scope_of_mark(outer->floor) == outer && outer->floor < scope->floor);\n', '']],
+  'hardened: gap records are sealed': [
+    ['    TRUST(gap ? gap->seal == gap_seal(gap, gap_passed) : gap_passed == gap_last);\n', ''],
+    ['    gap->seal = gap_seal(gap, gap_last);\n', '']],
+  'hardened: the retired chain only runs up': [['        TRUST(next > stale_next);\n', '']],
+  'the hardened heap, all of it': [
+    ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())', '#define TRUST(fact) ((void)0)'],
+    ['    gap->seal = gap_seal(gap, gap_last);\n', '']],
   'memory grows by a 64th, not by each need (speed)': [[
     '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
     '    first = memory_grow(needed);']],

@@ -4,12 +4,16 @@
  * grain, the alignment but at least 8), marks as points in time, and which
  * inputs must leave the heap unchanged.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "model.h"
 
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../malloc0.h"
 
@@ -62,7 +66,9 @@ static struct mark marks[MAX_MARKS];
 static size_t mark_count;
 static long base_entry;
 static void *released[RECENT], *stale_marks[RECENT];
+static size_t released_size[RECENT];
 static unsigned released_at, stale_at;
+static uintptr_t heap_base;
 
 /* The input, read a byte at a time; zeros once it runs out. */
 static const uint8_t *input, *input_end;
@@ -180,10 +186,16 @@ static void add(void *p, size_t size, size_t align, unsigned long block_serial)
     block_count++;
 }
 
+static void remember_released(void *p, size_t size)
+{
+    released_size[released_at % RECENT] = size;
+    released[released_at++ % RECENT] = p;
+}
+
 static void forget(size_t i)
 {
     verify(&blocks[i]);
-    released[released_at++ % RECENT] = blocks[i].p;
+    remember_released(blocks[i].p, blocks[i].size);
     blocks[i] = blocks[--block_count];
 }
 
@@ -280,7 +292,7 @@ static void op_realloc(void)
     *b = blocks[--block_count];
     add(q, n, MALLOC0_ALIGN, q == old.p ? old.serial : ++serial);
     if (q != old.p)
-        released[released_at++ % RECENT] = old.p;
+        remember_released(old.p, old.size);
 }
 
 static void op_free(void)
@@ -386,7 +398,7 @@ static void op_pop_mark(void)
     mark = marks[i].value;
     release_after(marks[i].point);
     retire_marks_from((size_t)i + 1);
-    if ((uintptr_t)mark != stats().heap_base && !--marks[i].takes) {
+    if ((uintptr_t)mark != heap_base && !--marks[i].takes) {
         retire_marks_from((size_t)i);
         if (i == base_entry) {
             base_entry = -1;
@@ -520,12 +532,136 @@ static void op_impossible(void)
         UNCHANGED(if (m0_realloc(b->p, huge)) fail("realloc(%zu) succeeded", huge));
 }
 
+/*
+ * Attacks (model_attacks(1), as the fuzz target runs): now and then one
+ * word of freed memory (the tags and links of a recently freed block, or
+ * the header after it) or of a live mark's block is overwritten with a
+ * value an attacker would choose.  From then on the heap may be corrupt:
+ * each operation must trap (natively SIGILL, or SIGSEGV or SIGBUS for a
+ * read outside mapped memory), or leave every live block's bytes as they
+ * were and hand out no block that overlaps one.  A trap ends the input.
+ * malloc0_check, the heap's figures and invalid input are no longer asked.
+ */
+#define ATTACK_ONE_IN 64
+#define TAG_KEY 0x9e3779b8u
+static int attacks_on, attacked;
+static unsigned long attacks_made, attacks_trapped;
+static sigjmp_buf trap_exit;
+static const int trap_signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS};
+#define TRAP_SIGNALS (sizeof trap_signals / sizeof trap_signals[0])
+static uintptr_t mark_block;
+
+/* A trap after an attack ends the input; one before any is a failure. */
+static void on_trap(int signal)
+{
+    static const char message[] = "model: the heap trapped, unattacked\n";
+    (void)signal;
+    if (attacked)
+        siglongjmp(trap_exit, 1);
+    if (write(STDERR_FILENO, message, sizeof message - 1) < 0)
+        _exit(1);
+    abort();
+}
+
+void model_attacks(int on)
+{
+    struct sigaction action;
+    size_t i;
+    attacks_on = on;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_trap;
+    sigemptyset(&action.sa_mask);
+    for (i = 0; on && i < TRAP_SIGNALS; i++)
+        sigaction(trap_signals[i], &action, NULL);
+}
+
+void model_attack_counts(unsigned long *made, unsigned long *trapped)
+{
+    *made = attacks_made;
+    *trapped = attacks_trapped;
+}
+
+/* Does address lie in a live block (header, payload or slack)? */
+static int in_live_block(uintptr_t address)
+{
+    size_t i;
+    for (i = 0; i < block_count; i++) {
+        uintptr_t start = (uintptr_t)blocks[i].p - HEADER;
+        if (address - start < block_bytes(blocks[i].size))
+            return 1;
+    }
+    return 0;
+}
+
+/* What an attacker writes over the word v at at. */
+static uint32_t attack_value(uintptr_t at, uint32_t v)
+{
+    const struct block *b = pick();
+    uintptr_t live = b ? (uintptr_t)b->p : heap_base;
+    uint32_t span = (uint32_t)block_bytes(b ? b->size : 0);
+    switch (next_byte() % 12) {
+    case 0: return 0;
+    case 1: return 1;
+    case 2: return v ^ 1; /* FREE_BIT */
+    case 3: return v ^ 2; /* MARK_BIT */
+    case 4: return v ^ 4; /* PREV_FREE */
+    case 5: return v + GRAIN;
+    case 6: return v - GRAIN;
+    case 7: return (uint32_t)live;
+    case 8: return (uint32_t)(live - HEADER);
+    case 9: return (uint32_t)at;
+    case 10: return span | 1;
+    default: return span ^ TAG_KEY;
+    }
+}
+
+static void op_attack(void)
+{
+    unsigned where = next_byte(), word = next_byte();
+    uintptr_t at;
+    if (!attacks_on || next_byte() % ATTACK_ONE_IN)
+        return;
+    if (where & 1 && mark_count) {
+        uintptr_t mark = (uintptr_t)marks[next_byte() % mark_count].value;
+        if (mark == heap_base)
+            return; /* the heap start's mark has no block */
+        at = mark - mark_block + HEADER * (word % (mark_block / HEADER));
+    } else {
+        unsigned k = next_byte() % RECENT;
+        uintptr_t block = (uintptr_t)released[k] - HEADER;
+        size_t bytes;
+        if (!released[k])
+            return;
+        bytes = block_bytes(released_size[k]);
+        switch (word % 4) {
+        case 0: at = block + HEADER * (word / 4 % 4); break; /* header, links */
+        case 1: at = block + bytes - HEADER; break;             /* footer */
+        case 2: at = block + bytes; break;                      /* the header after it */
+        default: at = block + HEADER * (word / 4 % (bytes / HEADER)); break;
+        }
+    }
+    if (at < (uintptr_t)region || at + HEADER > (uintptr_t)region + sizeof region || in_live_block(at))
+        return;
+    *(uint32_t *)at = attack_value(at, *(uint32_t *)at);
+    attacked = 1;
+    attacks_made++;
+}
+
 static void (*const operations[])(void) = {
     op_malloc, op_malloc, op_malloc, op_calloc, op_realloc, op_free, op_free, op_free_newest,
     op_aligned, op_posix_memalign, op_get_mark, op_to_mark, op_pop_mark, op_pop_mark, op_free_all,
     op_free_all_mark,
-    op_usable_size, op_bad_free, op_bad_mark, op_impossible, op_footer_probe,
+    op_usable_size, op_bad_free, op_bad_mark, op_impossible, op_footer_probe, op_attack,
 };
+/* After an attack, valid calls only (malloc0.h promises nothing of invalid
+ * input on a heap a program has already corrupted), and none that the
+ * model follows through the heap's figures (they walk the heap) or that
+ * asks about a block in use (the heap may now refuse it: ignored). */
+static int valid_call(void (*operation)(void))
+{
+    return operation != op_bad_free && operation != op_bad_mark && operation != op_impossible &&
+           operation != op_footer_probe && operation != op_free_all_mark && operation != op_usable_size;
+}
 #define OPERATION_COUNT (sizeof operations / sizeof operations[0])
 
 /* malloc0_init wants a zero region.  Neither malloc0 nor the model writes
@@ -533,10 +669,24 @@ static void (*const operations[])(void) = {
  * last run's region needs zeroing again. */
 static size_t dirty = sizeof region;
 
+/* The size of a mark block, learnt once from a heap. */
+static void learn_mark_block(void)
+{
+    uintptr_t tail;
+    m0_malloc0_init(region, sizeof region);
+    m0_malloc(1);
+    tail = stats().tail;
+    m0_free_get_mark();
+    mark_block = stats().tail - tail;
+}
+
 static void start_heap(void)
 {
+    if (!mark_block)
+        learn_mark_block();
     memset(region, 0, dirty);
     m0_malloc0_init(region, sizeof region);
+    heap_base = stats().heap_base;
     block_count = mark_count = 0;
     base_entry = -1;
     serial = base_point = 0;
@@ -547,21 +697,40 @@ static void start_heap(void)
 
 size_t model_run(const uint8_t *bytes, size_t length)
 {
-    size_t done = 0;
+    volatile size_t done = 0;
     input = bytes;
     input_end = bytes + length;
     start_heap();
+    if (attacks_on && sigsetjmp(trap_exit, 1)) {
+        attacks_trapped++;
+        attacked = 0;
+        dirty = sizeof region;
+        return done;
+    }
     while (input < input_end) {
-        operations[next_byte() % OPERATION_COUNT]();
+        void (*operation)(void) = operations[next_byte() % OPERATION_COUNT];
+        if (attacked && !valid_call(operation))
+            continue;
+        operation();
+        done++;
+        if (attacked) {
+            verify_all();
+            continue;
+        }
         if (!m0_malloc0_check())
             fail("malloc0_check failed");
-        if (++done % VERIFY_EVERY == 0) {
+        if (done % VERIFY_EVERY == 0) {
             agree();
             verify_all();
         }
     }
-    agree();
     verify_all();
+    if (attacked) {
+        attacked = 0;
+        dirty = sizeof region;
+        return done;
+    }
+    agree();
     dirty = stats().peak_tail + HEADER - (uintptr_t)region;
     if (dirty > sizeof region)
         dirty = sizeof region;

@@ -19,4 +19,9 @@
 /* Runs the operations in bytes over a fresh heap; returns how many ran. */
 size_t model_run(const uint8_t *bytes, size_t length);
 
+/* With on, model_run also attacks the heap now and then (see model.c);
+ * the counts say how many attacks it made and how many ended in a trap. */
+void model_attacks(int on);
+void model_attack_counts(unsigned long *made, unsigned long *trapped);
+
 #endif

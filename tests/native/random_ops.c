@@ -2,10 +2,13 @@
  * Native random-operations test: seeded random bytes through the shadow
  * model (model.h), for the build's profile and alignment.  Built with
  * sanitizers by clang, plainly by gcc, and run under valgrind; see the
- * Makefile.  Usage: random_ops [seeds]
+ * Makefile.  Usage: random_ops [seeds [attacks]]; with attacks, the model
+ * also attacks the heap now and then (model.c): for builds without
+ * sanitizers, which would report the reads a corrupted link leads to.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../malloc0.h"
 #include "model.h"
@@ -48,7 +51,9 @@ int main(int argc, char **argv)
     static uint8_t bytes[BYTES_PER_SEED];
     int seeds = argc > 1 ? atoi(argv[1]) : DEFAULT_SEEDS, seed;
     size_t operations = 0, i;
+    unsigned long made, trapped;
     test_without_a_region();
+    model_attacks(argc > 2 && !strcmp(argv[2], "attacks"));
     for (seed = 1; seed <= seeds; seed++) {
         uint32_t state = 2654435761u * (uint32_t)seed;
         for (i = 0; i < sizeof bytes; i++) {
@@ -59,7 +64,9 @@ int main(int argc, char **argv)
         }
         operations += model_run(bytes, sizeof bytes);
     }
-    printf("native random operations: %zu operations over %d seeds\n", operations, seeds);
+    model_attack_counts(&made, &trapped);
+    printf("native random operations: %zu operations over %d seeds, %lu attacks on the heap (%lu trapped)\n",
+           operations, seeds, made, trapped);
     printf("native: %d passed, %d failed\n", seeds + 1 - (failures > 0), failures > 0);
     return failures > 0;
 }
