@@ -166,7 +166,8 @@
  *     lies below it and the next gap above;
  *   - a gap record's seal (its begin, its address and the record before
  *     it, XORed) matches;
- *   - the retired chain only runs up.
+ *   - the retired chain only runs up, and not past the peak tail (calloc
+ *     takes memory above it for zero).
  * A check that fails traps: the heap is corrupt and nothing in it can be
  * trusted.  What it cannot see is a whole forged block or record whose
  * words agree, and a block in use given another well-formed header.
@@ -695,7 +696,7 @@ static void stale_erase_below(uintptr_t end)
 {
     while (MALLOC0_CHECKS && stale_next < end) {
         uintptr_t next = stale_step(stale_next, *tag_at(stale_next));
-        TRUST(next > stale_next);
+        TRUST(next > stale_next && (next <= peak_tail || next == NO_STALE));
         tag_erase(stale_next);
         stale_next = next;
     }

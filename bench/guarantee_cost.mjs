@@ -73,7 +73,8 @@ const GUARANTEES = {
   'hardened: gap records are sealed': [
     ['    TRUST(gap ? gap->seal == gap_seal(gap, gap_passed) : gap_passed == gap_last);\n', ''],
     ['    gap->seal = gap_seal(gap, gap_last);\n', '']],
-  'hardened: the retired chain only runs up': [['        TRUST(next > stale_next);\n', '']],
+  'hardened: the retired chain only runs up, below the peak': [[
+    '        TRUST(next > stale_next && (next <= peak_tail || next == NO_STALE));\n', '']],
   'the hardened heap, all of it': [
     ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())', '#define TRUST(fact) ((void)0)'],
     ['    gap->seal = gap_seal(gap, gap_last);\n', '']],

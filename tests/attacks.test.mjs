@@ -169,7 +169,7 @@ const SCENARIOS = {
     },
   },
   // Blocks released by a reset: their headers, chained above the tail, are
-  // erased as the tail passes them again.
+  // erased as the tail passes them again (calloc's blocks must read zero).
   retired: {
     setup(heap, shadow) {
       const first = shadow.malloc(100);
@@ -185,9 +185,9 @@ const SCENARIOS = {
         spans: [heap.blockSize(64), heap.blockSize(1000), 2048],
         ops: [
           (s) => s.malloc(100),
-          (s) => s.malloc(1000),
-          (s) => s.malloc(5000),
-          (s) => s.malloc(PAGE),
+          (s) => s.calloc(10, 100),
+          (s) => s.calloc(5, 1000),
+          (s) => s.calloc(1, PAGE),
         ],
       };
     },
