@@ -163,7 +163,8 @@
  *     and footer saying its stack's size;
  *   - a scope's outer link leads to the record its floor's mark holds, with
  *     a lower floor; a reset's mark ends a mark block, and its record's gap
- *     lies below it and the next gap above;
+ *     lies below it and the next gap above; a mark's count of takes agrees
+ *     with its check word (a count lowered would end the mark early);
  *   - a gap record's seal (its begin, its address and the record before
  *     it, XORed) matches;
  *   - the retired chain only runs up, and not past the peak tail (calloc
@@ -890,6 +891,7 @@ static unsigned class_above(const class_set *set, unsigned class)
  */
 struct scope {
     tag_t takes;       /* free_get_mark calls on this mark, less pops */
+    tag_t takes_check; /* TAG_KEY - takes (see takes_add) */
     link_t floor;      /* where the scope starts: its mark */
     link_t outer;      /* the record of the scope around this one */
     link_t gaps;       /* the last gap passed below the mark */
@@ -899,7 +901,7 @@ struct scope {
 
 #define RECORD_BYTES (INDEX ? sizeof(struct scope) : __builtin_offsetof(struct scope, classes))
 
-static struct scope base_scope = {.floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
+static struct scope base_scope = {.takes_check = TAG_KEY, .floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
 /* The scope that blocks are allocated in. */
 static struct scope *scope_now = &base_scope;
 static class_set hole_classes;
@@ -1654,6 +1656,18 @@ static __attribute__((unused)) void heap_open(void)
 
 void free_all(void) { reset_to(base_mark); }
 
+/* How many times a mark is taken: free_pop_mark ends the mark when the
+ * count comes down to 0, releasing the blocks below it if it is the base
+ * mark.  A count that a stray write lowered would end it early, so the
+ * count keeps a check word, the two adding up to TAG_KEY; it is checked
+ * (TRUST) where it counts down. */
+static int takes_whole(struct scope *scope) { return scope->takes + scope->takes_check == TAG_KEY; }
+static void takes_add(struct scope *scope, tag_t n)
+{
+    scope->takes += n;
+    scope->takes_check -= n;
+}
+
 /* A mark that the tail already sits on, the innermost, is taken once more
  * (at the heap start, base_scope's takes count nothing); else a new mark
  * block at the tail opens a scope inside the current one. */
@@ -1663,13 +1677,14 @@ void *free_get_mark(void)
     struct scope *scope;
     quick_flush(); /* they would be in the scope around the new one */
     if (heap_tail == scope_now->floor) {
-        scope_now->takes++;
+        takes_add(scope_now, 1);
         return (void *)heap_tail;
     }
     if (!(block = block_append(MARK_BLOCK, MARK_BIT)))
         return 0;
     scope = (struct scope *)(block + TAG_BYTES);
     scope->takes = 1;
+    scope->takes_check = TAG_KEY - 1;
     scope->gaps = gaps_now();
     scope_begin(scope, heap_tail);
     return (void *)heap_tail;
@@ -1717,7 +1732,11 @@ void free_pop_mark(void *mark)
         return;
     }
     scope = reset_to(address);
-    if (address == HEAP_START || --scope->takes)
+    if (address == HEAP_START)
+        return;
+    TRUST(takes_whole(scope));
+    takes_add(scope, -1);
+    if (scope->takes)
         return;
     if (address == base_mark)
         base_mark = HEAP_START;
@@ -1782,7 +1801,8 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
                 return 0;
             break;
         case KIND_MARK:
-            if (!mark_block_ends_at(block + size) || !record_before(block + size)->takes)
+            if (!mark_block_ends_at(block + size) || !record_before(block + size)->takes ||
+                !takes_whole(record_before(block + size)))
                 return 0;
             stats->marks++;
             stats->scope_floor = block + size;

@@ -108,19 +108,21 @@
  *     (a freed block's size, the flag that says
  *     the block before is free)                   trap         trap
  *   a write into a mark's record (its scope's
- *     links and lists), a gap's record, or a
- *     retired header above the end of the heap    trap         trap
+ *     links, lists and count of takes), a gap's
+ *     record, or a retired header above the end
+ *     of the heap                                 trap         trap
  *
  * The last three rows are the hardened heap: a bug in the program must not
  * turn into a write that an attacker chooses.  Before the allocator trusts
  * a word that a buggy program can write (a free block's header and footer,
  * which must agree and lie inside the heap; the links of a list, whose
  * neighbours must point back at it; a quick block's tags; a record's links,
- * which must lead to a record its mark holds; a gap record's seal; the
- * retired chain, which only runs up), it checks it, and traps, in every
- * build with checks (wasm `unreachable`, natively SIGILL): the heap is
- * corrupt, nothing in it can be trusted.  Such a trap happens at the
- * operation that reads the word, which may come long after the write.
+ * which must lead to a record its mark holds, and its count of takes, which
+ * must agree with its check word; a gap record's seal; the retired chain,
+ * which only runs up), it checks it, and traps, in every build with checks
+ * (wasm `unreachable`, natively SIGILL): the heap is corrupt, nothing in it
+ * can be trusted.  Such a trap happens at the operation that reads the
+ * word, which may come long after the write.
  * Natively, a corrupted link may instead end the program with SIGSEGV, a
  * read outside mapped memory, before its check; never with a write.
  * tests/attacks.test.mjs and the fuzzer's attacks (tests/native/model.c)

@@ -133,11 +133,15 @@ const SCENARIOS = {
   // Two marks, holes in the outer one's scope, a block freed below the
   // inner mark (listed in the outer scope, found through the records):
   // the attacked words are those of both mark blocks that hold anything.
+  // The outer mark is taken twice, the second time as the base mark: a
+  // count of takes lowered would end it at the first pop, and free_all
+  // would then release the block below it.
   records: {
     setup(heap, shadow) {
       const first = shadow.malloc(100);
       const outerPoint = shadow.now();
       const outer = heap.getMark();
+      heap.freeAllMark();
       const hole = shadow.malloc(300);
       const below = shadow.malloc(300);
       const kept = shadow.malloc(50);
@@ -163,6 +167,7 @@ const SCENARIOS = {
           (s) => { s.releaseAfter(outerPoint); s.heap.freeToMark(outer); },
           (s) => s.malloc(300),
           (s) => { s.releaseAfter(outerPoint); s.heap.popMark(outer); },
+          (s) => { s.releaseAfter(outerPoint); s.heap.freeAll(); },
           (s) => s.malloc(1000),
         ],
       };
