@@ -1143,6 +1143,8 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
 /* A new scope inside the current one, from floor up. */
 static void scope_begin(struct scope *scope, uintptr_t floor)
 {
+    scope->takes = 0;
+    scope->takes_check = TAG_KEY;
     scope->floor = floor;
     scope->outer = (uintptr_t)scope_now;
     scope_empty(scope);
@@ -1662,6 +1664,7 @@ void free_all(void) { reset_to(base_mark); }
  * count keeps a check word, the two adding up to TAG_KEY; it is checked
  * (TRUST) where it counts down. */
 static int takes_whole(struct scope *scope) { return scope->takes + scope->takes_check == TAG_KEY; }
+static int takes_live(struct scope *scope) { return scope->takes && takes_whole(scope); }
 static void takes_add(struct scope *scope, tag_t n)
 {
     scope->takes += n;
@@ -1676,17 +1679,14 @@ void *free_get_mark(void)
     uintptr_t block;
     struct scope *scope;
     quick_flush(); /* they would be in the scope around the new one */
-    if (heap_tail == scope_now->floor) {
-        takes_add(scope_now, 1);
-        return (void *)heap_tail;
+    if (heap_tail != scope_now->floor) {
+        if (!(block = block_append(MARK_BLOCK, MARK_BIT)))
+            return 0;
+        scope = (struct scope *)(block + TAG_BYTES);
+        scope->gaps = gaps_now();
+        scope_begin(scope, heap_tail);
     }
-    if (!(block = block_append(MARK_BLOCK, MARK_BIT)))
-        return 0;
-    scope = (struct scope *)(block + TAG_BYTES);
-    scope->takes = 1;
-    scope->takes_check = TAG_KEY - 1;
-    scope->gaps = gaps_now();
-    scope_begin(scope, heap_tail);
+    takes_add(scope_now, 1);
     return (void *)heap_tail;
 }
 
@@ -1801,8 +1801,7 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
                 return 0;
             break;
         case KIND_MARK:
-            if (!mark_block_ends_at(block + size) || !record_before(block + size)->takes ||
-                !takes_whole(record_before(block + size)))
+            if (!mark_block_ends_at(block + size) || !takes_live(record_before(block + size)))
                 return 0;
             stats->marks++;
             stats->scope_floor = block + size;
