@@ -282,15 +282,17 @@ examples: $(EXAMPLE_WASM)
 serve: examples
 	node examples/serve.mjs
 
-# malloc+free's code-section bytes at each optimization level, with LTO:
-# the default profile, with MALLOC0_FAST=1, and the tiny profile.
+# Code-section bytes at each optimization level, with LTO: malloc and free,
+# the six seed functions and the whole API, for the default profile, with
+# MALLOC0_FAST=1, and the tiny profile.  Module names: PROFILE-SET-LEVEL.
 SIZE_LEVELS := Oz O2 O3
 LEVEL_ROWS  := default fast tiny
-LEVEL_WASM  := $(foreach r,$(LEVEL_ROWS),$(foreach l,$(SIZE_LEVELS),$(B)/size-level/$(r)-$(l).wasm))
+LEVEL_SETS  := core seed all
+LEVEL_WASM  := $(foreach r,$(LEVEL_ROWS),$(foreach s,$(LEVEL_SETS),$(foreach l,$(SIZE_LEVELS),$(B)/size-level/$(r)-$(s)-$(l).wasm)))
 $(B)/size-level/%.wasm: $(LIB) $(COMPILER) | deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) -$(call name-part,2) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
-	  $(call exports,$(CORE_API)) -o $@ malloc0.c
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) -$(call name-part,3) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
+	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
 
 # Code-section bytes at -Oz with LTO, and after binaryen's wasm-opt -Oz (what
 # users ship): malloc and free alone, the six seed functions, with
@@ -327,6 +329,9 @@ size-rows = $(foreach r,$(1),echo "| $(subst -checks1,,$(subst checks0,CHECKS=0,
 LEVEL_NAME_default := default
 LEVEL_NAME_fast    := default, MALLOC0_FAST=1
 LEVEL_NAME_tiny    := tiny
+SET_NAME_core := malloc+free
+SET_NAME_seed := seed six
+SET_NAME_all  := whole API
 size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%) $(LEVEL_WASM)
 	@echo "code-section bytes, MALLOC0_ALIGN 16: $(OPT_SIZE) $(SIZE_LTO) / after wasm-opt -Oz"
 	@echo
@@ -341,11 +346,14 @@ size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%) $(LEVEL_WASM)
 	@echo "|---|---:|---:|---:|---:|"
 	@$(call size-rows,$(SIZE_ROWS64))
 	@echo
-	@echo "malloc+free code-section bytes by optimization level ($(SIZE_LTO), MALLOC0_ALIGN 16)"
+	@echo "code-section bytes by optimization level ($(SIZE_LTO), MALLOC0_ALIGN 16)"
 	@echo
 	@echo "| build | $(foreach l,$(SIZE_LEVELS),-$(l) |)"
 	@echo "|---|---:|---:|---:|"
-	@$(foreach r,$(LEVEL_ROWS),echo "| $(LEVEL_NAME_$(r)) | $(foreach l,$(SIZE_LEVELS),$(call code-bytes,$(B)/size-level/$(r)-$(l).wasm) |)";)
+	@$(foreach r,$(LEVEL_ROWS),$(foreach s,$(LEVEL_SETS),echo "| $(LEVEL_NAME_$(r)): $(SET_NAME_$(s)) |\
+	  $(foreach l,$(SIZE_LEVELS),$(call code-bytes,$(B)/size-level/$(r)-$(s)-$(l).wasm) |)";))
+	@echo
+	@$(MAKE) -s size-lines
 
 # The README's lines for str_toggle, run as it shows them (with this
 # Makefile's clang and PATH): the bytes of the module each gives.
@@ -405,7 +413,6 @@ plot-deps:
 # tables the README shows from there.
 bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(BENCH_SIZE) | plot-deps
 	@$(MAKE) -s size > $(B)/bench/size.md
-	@$(MAKE) -s size-lines > $(B)/bench/lines.md
 	@$(MAKE) -s size-costs > $(B)/bench/costs.md
 	QUICK=$(QUICK) node --no-liftoff bench/run.mjs
 

@@ -179,7 +179,7 @@
  * tail; the index of holes and the scopes that hold it; block states;
  * quick lists; blocks in use (release, trim, grow, alloc); the public
  * functions; diagnostics (malloc0_check's walk).  Optimization flags choose
- * inlining only (HOT, COLD); every option that changes the heap is a
+ * inlining only (COLD); every option that changes the heap is a
  * MALLOC0_ macro with the same default at every level.
  */
 /* malloc0.c defines the API by its plain names, which malloc0.h maps to
@@ -203,16 +203,17 @@ typedef struct malloc0_stats stats_t;
 #define MALLOC0_TINY 0
 #endif
 
-/* The optimization level chooses inlining, nothing else: optimizing for
- * speed, helpers on the malloc and free paths are inlined (HOT) and their
- * rare long ways kept out of line (COLD); for size (-Os, -Oz), the compiler
- * chooses.  The same calls give the same heap at every level. */
+/* The optimization level chooses inlining, nothing else.  The compiler
+ * inlines the short helpers that run on nearly every call; rare, long ways
+ * (growing memory, resets, marks, aligned blocks, searches, diagnostics)
+ * are COLD: kept out of line and compiled for size when optimizing for
+ * speed, so that -O2 and -O3 grow only the paths that pay for it.  For size
+ * (-Os, -Oz) the compiler chooses.  The same calls give the same heap at
+ * every level. */
 #ifdef __OPTIMIZE_SIZE__
-#define HOT
 #define COLD
 #else
-#define HOT __attribute__((always_inline)) inline
-#define COLD __attribute__((noinline))
+#define COLD __attribute__((noinline, cold))
 #endif
 
 /* MALLOC0_FAST=1 trades code for speed: a fast tail (see tail_take), and
@@ -749,7 +750,7 @@ static COLD uintptr_t tail_take_far(uintptr_t size)
  * is in the way and no retired header lies below it.  Every other move
  * renews the limit (or lowers it to the tail, which sends the next take the
  * long way). */
-static HOT uintptr_t tail_take(uintptr_t size)
+static uintptr_t tail_take(uintptr_t size)
 {
     uintptr_t block = heap_tail;
     if (MALLOC0_FAST && size <= tail_limit - block) {
@@ -785,7 +786,7 @@ static tag_t block_size_for(uintptr_t n)
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
  * with nothing changed. */
-static HOT uintptr_t block_append(tag_t size, tag_t flags)
+static uintptr_t block_append(tag_t size, tag_t flags)
 {
     uintptr_t block = tail_take(size);
     if (block)
@@ -1229,7 +1230,7 @@ static uintptr_t quick_count, quick_bytes;
 
 static link_t *quick_head(uintptr_t size) { return &quick_heads[size / GRAIN - 1]; }
 
-static HOT void block_release(uintptr_t block);
+static void block_release(uintptr_t block);
 
 /* Is block a quick block of size bytes in the current scope, below the
  * tail (a flush may leave one last), its header and footer agreeing?
@@ -1243,7 +1244,7 @@ static int quick_sound(uintptr_t block, uintptr_t size)
 }
 
 /* The quick block for size bytes, tagged in use, or 0. */
-static HOT uintptr_t quick_take(uintptr_t size)
+static uintptr_t quick_take(uintptr_t size)
 {
     link_t *head;
     uintptr_t block;
@@ -1267,7 +1268,7 @@ static int next_to_large_hole(uintptr_t block, tag_t header, uintptr_t end)
 }
 
 /* Pushes a freed block on its stack if it may wait there; 1 if it did. */
-static HOT int quick_keep(uintptr_t block)
+static int quick_keep(uintptr_t block)
 {
     tag_t header = *tag_at(block);
     uintptr_t size = used_size(header), end = block + size;
@@ -1311,7 +1312,7 @@ static COLD void quick_flush(void)
  * reads as a quick block's footer), flush, so that the tail comes down to
  * the next block in use.  A payload that only looks like a footer costs a
  * flush, nothing else. */
-static HOT void quick_tail_check(void)
+static void quick_tail_check(void)
 {
     tag_t last;
     if (!QUICK || !quick_count)
@@ -1351,7 +1352,7 @@ static int quick_consistent(uintptr_t quick)
 
 /* Frees a block in use (or a mark block): merges it with the holes next to
  * it, then gives it back to the tail or keeps it as a hole. */
-static HOT void block_release(uintptr_t block)
+static void block_release(uintptr_t block)
 {
     tag_t header = *tag_at(block), next;
     uintptr_t end = block + used_size(header);
@@ -1417,7 +1418,7 @@ static int block_grow(uintptr_t block, tag_t size)
 }
 
 /* Frees a block, as free does: onto a quick stack, or released. */
-static HOT void block_free(uintptr_t block)
+static void block_free(uintptr_t block)
 {
     if (!quick_keep(block))
         block_release(block);
@@ -1426,7 +1427,7 @@ static HOT void block_free(uintptr_t block)
 /* A block of size bytes in use: a quick block or a hole if one fits, else
  * at the tail (after the quick blocks are released and merged, if memory
  * would have to grow, as a hole may then fit), else any hole that fits. */
-static HOT uintptr_t block_alloc(tag_t size)
+static uintptr_t block_alloc(tag_t size)
 {
     uintptr_t block = quick_take(size);
     if (!block)
@@ -1443,7 +1444,7 @@ static HOT uintptr_t block_alloc(tag_t size)
 
 /* The block of a pointer malloc returned, or 0 for NULL and for anything
  * else (which traps in the debug build, for the reason why). */
-static HOT uintptr_t block_of(void *p, const char *why)
+static uintptr_t block_of(void *p, const char *why)
 {
     uintptr_t block = (uintptr_t)p - TAG_BYTES;
     if (!MALLOC0_CHECKS)
@@ -1524,10 +1525,9 @@ void *calloc(size_t count, size_t each)
 {
     size_t n;
     uintptr_t fresh = peak_tail + TAG_BYTES, payload, end;
-    tag_t size;
-    if (product_too_large(count, each, &n) || !(size = block_size_for(n)))
+    if (product_too_large(count, each, &n))
         return 0;
-    payload = (uintptr_t)payload_of(block_alloc(size));
+    payload = (uintptr_t)malloc(n);
     end = payload + round_to_word(n);
     if (payload && payload < fresh)
         words_zero(payload, (end < fresh ? end : fresh) - payload);
@@ -1536,7 +1536,8 @@ void *calloc(size_t count, size_t each)
 
 void *realloc(void *p, size_t n)
 {
-    uintptr_t block, moved;
+    uintptr_t block;
+    void *moved;
     tag_t size, have;
     if (!p)
         return malloc(n);
@@ -1549,11 +1550,11 @@ void *realloc(void *p, size_t n)
     }
     if (block_grow(block, size))
         return p;
-    if (!(moved = block_alloc(size)))
+    if (!(moved = malloc(n)))
         return 0;
-    words_copy(moved + TAG_BYTES, (uintptr_t)p, have - TAG_BYTES);
+    words_copy((uintptr_t)moved, (uintptr_t)p, have - TAG_BYTES);
     block_free(block);
-    return payload_of(moved);
+    return moved;
 }
 
 /*
@@ -1561,15 +1562,16 @@ void *realloc(void *p, size_t n)
  * payload becomes a free block of its own (a lead too small for a block
  * grows by one alignment step), and so does the rest after it.
  */
-static void *aligned_block(size_t align, size_t n)
+static COLD void *aligned_block(size_t align, size_t n)
 {
-    tag_t size = block_size_for(n), padded;
+    tag_t size = block_size_for(n);
     uintptr_t block, lead;
+    void *padded;
     if (align <= ALIGN)
         return malloc(n);
-    if (!size || n > NO_STALE - align - MIN_BLOCK ||
-        !(padded = block_size_for(n + align + MIN_BLOCK)) || !(block = block_alloc(padded)))
+    if (!size || n > NO_STALE - align - MIN_BLOCK || !(padded = malloc(n + align + MIN_BLOCK)))
         return 0;
+    block = (uintptr_t)padded - TAG_BYTES;
     lead = -(block + TAG_BYTES) & (align - 1);
     if (lead && lead < MIN_BLOCK)
         lead += align;
@@ -1630,9 +1632,8 @@ static int mark_block_ends_at(uintptr_t mark)
 
 /* Moves the tail down to mark, retiring every block above it, and makes
  * mark's scope current with its holes, all released, forgotten; returns
- * the scope's record.  Out of line: inlined into its callers, it costs more
- * code than the calls, and a reset is no hot path. */
-static __attribute__((noinline)) struct scope *reset_to(uintptr_t mark)
+ * the scope's record. */
+static COLD struct scope *reset_to(uintptr_t mark)
 {
     struct scope *scope = scope_of_mark(mark);
     TRUST(mark == HEAP_START || mark_block_ends_at(mark));
@@ -1656,7 +1657,7 @@ static __attribute__((unused)) void heap_open(void)
     quick_forget();
 }
 
-void free_all(void) { reset_to(base_mark); }
+COLD void free_all(void) { reset_to(base_mark); }
 
 /* How many times a mark is taken: free_pop_mark ends the mark when the
  * count comes down to 0, releasing the blocks below it if it is the base
@@ -1674,7 +1675,7 @@ static void takes_add(struct scope *scope, tag_t n)
 /* A mark that the tail already sits on, the innermost, is taken once more
  * (at the heap start, base_scope's takes count nothing); else a new mark
  * block at the tail opens a scope inside the current one. */
-void *free_get_mark(void)
+COLD void *free_get_mark(void)
 {
     uintptr_t block;
     struct scope *scope;
@@ -1690,7 +1691,7 @@ void *free_get_mark(void)
     return (void *)heap_tail;
 }
 
-void free_all_mark(void)
+COLD void free_all_mark(void)
 {
     void *mark = free_get_mark();
     if (mark)
@@ -1707,7 +1708,7 @@ static int mark_is_live(uintptr_t mark)
     return mark_block_ends_at(mark);
 }
 
-void free_to_mark(void *mark)
+COLD void free_to_mark(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     if (address >= heap_tail || !mark)
@@ -1721,7 +1722,7 @@ void free_to_mark(void *mark)
 
 /* Releases the scope's blocks, then ends one take of its mark; at the last
  * one the mark block goes and the scope around it is current again. */
-void free_pop_mark(void *mark)
+COLD void free_pop_mark(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     struct scope *scope;
@@ -1838,14 +1839,14 @@ static int stale_chain_consistent(void)
     return 1;
 }
 
-int malloc0_stats(stats_t *stats)
+COLD int malloc0_stats(stats_t *stats)
 {
     uintptr_t listed, quick;
     return heap_walk(stats, &listed, &quick) && holes_consistent(listed, stats->marks) &&
            quick_consistent(quick) && stale_chain_consistent();
 }
 
-int malloc0_check(void)
+COLD int malloc0_check(void)
 {
     stats_t stats;
     return malloc0_stats(&stats);

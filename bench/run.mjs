@@ -200,7 +200,7 @@ out(`|${Object.keys(SIZE_FILES).map(() => '---:').join('|')}|`);
 out(`| ${Object.values(SIZE_FILES).map(codeBytes).join(' | ')} |`);
 
 // The size tables the Makefile wrote before this run (make bench).
-for (const name of ['size.md', 'lines.md', 'costs.md']) {
+for (const name of ['size.md', 'costs.md']) {
   const file = new URL(name, dir);
   if (existsSync(file)) out(`\n${readFileSync(file, 'utf8').trim()}`);
 }
