@@ -892,7 +892,7 @@ static unsigned class_above(const class_set *set, unsigned class)
  */
 struct scope {
     tag_t takes;       /* free_get_mark calls on this mark, less pops */
-    tag_t takes_check; /* TAG_KEY - takes (see takes_add) */
+    tag_t takes_check; /* TAG_KEY - takes * TAKES_SPREAD (see takes_add) */
     link_t floor;      /* where the scope starts: its mark */
     link_t outer;      /* the record of the scope around this one */
     link_t gaps;       /* the last gap passed below the mark */
@@ -1662,14 +1662,19 @@ COLD void free_all(void) { reset_to(base_mark); }
 /* How many times a mark is taken: free_pop_mark ends the mark when the
  * count comes down to 0, releasing the blocks below it if it is the base
  * mark.  A count that a stray write lowered would end it early, so the
- * count keeps a check word, the two adding up to TAG_KEY; it is checked
- * (TRUST) where it counts down. */
-static int takes_whole(struct scope *scope) { return scope->takes + scope->takes_check == TAG_KEY; }
+ * count keeps a check word, TAG_KEY - takes * TAKES_SPREAD; it is checked
+ * (TRUST) where it counts down.  Being linear, the check word follows each
+ * take without reading the count; the odd, bit-rich factor means that a
+ * count moved by a few units or one bit wants a check word changed in many
+ * bits, which a second stray write of a small value or one bit does not
+ * give it. */
+#define TAKES_SPREAD ((tag_t)0x85ebca6b)
+static int takes_whole(struct scope *scope) { return scope->takes * TAKES_SPREAD + scope->takes_check == TAG_KEY; }
 static int takes_live(struct scope *scope) { return scope->takes && takes_whole(scope); }
 static void takes_add(struct scope *scope, tag_t n)
 {
     scope->takes += n;
-    scope->takes_check -= n;
+    scope->takes_check -= n * TAKES_SPREAD;
 }
 
 /* A mark that the tail already sits on, the innermost, is taken once more

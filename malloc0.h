@@ -126,11 +126,13 @@
  * Natively, a corrupted link may instead end the program with SIGSEGV, a
  * read outside mapped memory, before its check; never with a write.
  * tests/attacks.test.mjs and the fuzzer's attacks (tests/native/model.c)
- * write such values one word at a time.  Not detected: a forged free block
- * whose words all agree (header, footer, links that point back, written by
- * a program that knows the layout); the header of a block in use rewritten
- * as a well-formed header of another size (the key is no secret), which
- * that block's free and realloc then believe; a record rewritten whole.
+ * write such values one word at a time, the fuzzer several in one run.
+ * Not detected: a forged free block whose words all agree (header, footer,
+ * links that point back, written by a program that knows the layout); the
+ * header of a block in use rewritten as a well-formed header of another
+ * size (the key is no secret), which that block's free and realloc then
+ * believe; a record rewritten whole, such as a count of takes with a check
+ * word to match (small values or flipped bits written into both do not).
  *
  * "Detected" means: the pointer must be the start of a block that is in use
  * now, as its header says, and the word where that block ends must be the

@@ -75,14 +75,14 @@ const GUARANTEES = {
     ['    gap->seal = gap_seal(gap, gap_last);\n', '']],
   'hardened: a mark\'s count of takes agrees with its check word': [
     ['    TRUST(takes_whole(scope));\n', ''],
-    ['    scope->takes_check -= n;\n', ''],
+    ['    scope->takes_check -= n * TAKES_SPREAD;\n', ''],
     ['    scope->takes_check = TAG_KEY;\n', '']],
   'hardened: the retired chain only runs up, below the peak': [[
     '        TRUST(next > stale_next && (next <= peak_tail || next == NO_STALE));\n', '']],
   'the hardened heap, all of it': [
     ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())', '#define TRUST(fact) ((void)0)'],
     ['    gap->seal = gap_seal(gap, gap_last);\n', ''],
-    ['    scope->takes_check -= n;\n', ''],
+    ['    scope->takes_check -= n * TAKES_SPREAD;\n', ''],
     ['    scope->takes_check = TAG_KEY;\n', '']],
   'memory grows by a 64th, not by each need (speed)': [[
     '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
