@@ -205,11 +205,11 @@ typedef struct malloc0_stats stats_t;
 
 /* The optimization level chooses inlining, nothing else.  The compiler
  * inlines the short helpers that run on nearly every call; rare, long ways
- * (growing memory, resets, marks, aligned blocks, searches, diagnostics)
- * are COLD: kept out of line and compiled for size when optimizing for
- * speed, so that -O2 and -O3 grow only the paths that pay for it.  For size
- * (-Os, -Oz) the compiler chooses.  The same calls give the same heap at
- * every level. */
+ * (growing memory, flushing quick lists, resets, marks, aligned blocks,
+ * diagnostics) are COLD: kept out of line and compiled for size when
+ * optimizing for speed, so that -O2 and -O3 grow only the paths that pay
+ * for it.  For size (-Os, -Oz) the compiler chooses.  The same calls give
+ * the same heap at every level. */
 #ifdef __OPTIMIZE_SIZE__
 #define COLD
 #else
