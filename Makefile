@@ -132,12 +132,30 @@ $(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c $(COMPILER) 
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,2)) $(VARIANT_$(call name-part,3)) \
 	  $(call exports,$(TEST_API)) -o $@ malloc0.c tests/exports.c
 
+# The thread-safe build: atomics turn MALLOC0_THREADS on; the module imports
+# a shared memory that every thread's instance takes.  The thread tests'
+# modules: each profile, and the debug build.
+THREADS_MAX_PAGES := 8192
+THREADS_CC := -matomics -mbulk-memory
+THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
+             -Wl,--max-memory=$(shell echo $$(($(THREADS_MAX_PAGES) * $(PAGE))))
+THREADS_API := $(TEST_API) malloc0_threads_may_wait pattern_fill pattern_check zero_check
+THREADS_WASM := $(foreach b,default tiny fast debug,$(B)/test-threads/$(b).wasm)
+THREADS_BUILD_debug := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
+$(THREADS_WASM): $(B)/test-threads/%.wasm: $(LIB) tests/exports.c tests/threads.c $(COMPILER) | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(THREADS) $(PROFILE_$*) $(THREADS_BUILD_$*) \
+	  $(call exports,$(THREADS_API)) -o $@ malloc0.c tests/exports.c tests/threads.c
+
 # Every profile, alignment and MALLOC0_CHECKS, with and without bulk memory,
-# for wasm32 and wasm64, without a single warning.
+# for wasm32 and wasm64, and the thread-safe build, without a single warning.
 warnings: | deps
 	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach f,0 1,\
 	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
 	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -DMALLOC0_FAST=$(f) -c malloc0.c -o /dev/null &&)))))) true
+	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES) fast,$(foreach d,-DMALLOC0_DEBUG -UMALLOC0_DEBUG,\
+	  $(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(THREADS_CC) $(PROFILE_$(p)) -DMALLOC0_CHECKS=$(c) $(d) \
+	    -c malloc0.c -o /dev/null &&)))) true
 
 # examples/wasi: the same C program over wasi-libc's dlmalloc, and with
 # malloc0 linked in its place (malloc0.c alone gets -fno-builtin).
@@ -182,6 +200,15 @@ $(B)/native/random_ops-%: $(NATIVE_DEPS) tests/native/random_ops.c $(COMPILER) |
 	  -DMALLOC0_ALIGN=$(patsubst a%,%,$(call name-part,4)) $(if $(filter nochecks,$(call name-part,5)),-DMALLOC0_CHECKS=0) \
 	  $(if $(filter fast,$(call name-part,5)),$(PROFILE_fast)) \
 	  -o $@ $(NATIVE_SRC) tests/native/random_ops.c
+
+# Threads over one heap (MALLOC0_THREADS=1) under ThreadSanitizer, for each
+# profile and MALLOC0_FAST=1.
+THREAD_TESTS := $(foreach p,$(PROFILES) fast,$(B)/native/threads-tsan-$(p))
+$(THREAD_TESTS): $(B)/native/threads-tsan-%: $(LIB) tests/native/threads.c $(COMPILER) | native-deps
+	@mkdir -p $(@D)
+	$(CC) -O1 -fsanitize=thread $(NATIVE_FLAGS) -DMALLOC0_THREADS=1 $(PROFILE_$*) \
+	  -o $@ malloc0.c tests/native/threads.c -lpthread
+NATIVE_TESTS += $(THREAD_TESTS)
 
 native-test: $(NATIVE_TESTS)
 	@mkdir -p $(RESULTS); $(call node-test,native) tests/native.test.mjs
@@ -263,10 +290,25 @@ $(EM_DIR)/%.js: examples/emscripten/scenes.c $(EM_DIR)/malloc0.o $(EM_DIR)/mallo
 	echo '{ "type": "commonjs" }' > $(@D)/package.json
 	$(EMCC) $(EM_FLAGS) $(EM_MALLOC_$*) -o $@ examples/emscripten/scenes.c
 
+# examples/emscripten/workers.c: threads over one heap (-pthread) over each
+# allocator, malloc0's thread-safe build among them.  Under Node its loader
+# compiles synchronously, and the runtime exits when main returns.
+EM_THREADS := -pthread -sWASM_ASYNC_COMPILATION=0 -sENVIRONMENT=node,worker -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=4
+EM_WORKERS := $(foreach a,dlmalloc emmalloc malloc0,$(EM_DIR)/workers-$(a).js)
+EM_WORKERS_dlmalloc := -sMALLOC=dlmalloc
+EM_WORKERS_emmalloc := -sMALLOC=emmalloc
+EM_WORKERS_malloc0  := -sMALLOC=none $(EM_DIR)/malloc0-threads.o
+$(EM_DIR)/malloc0-threads.o: $(LIB) | emscripten-deps
+	@mkdir -p $(@D)
+	$(EMCC) $(EM_OPT) $(WARN) $(LIBFLAGS) -pthread -c -o $@ malloc0.c
+$(EM_WORKERS): $(EM_DIR)/workers-%.js: examples/emscripten/workers.c $(EM_DIR)/malloc0-threads.o | emscripten-deps
+	echo '{ "type": "commonjs" }' > $(@D)/package.json
+	$(EMCC) $(EM_OPT) $(WARN) $(EM_THREADS) $(EM_WORKERS_$*) -o $@ $<
+
 emscripten-deps:
 	@command -v emcc >/dev/null || { $(call install,emscripten,the emscripten example); }
 
-emscripten: $(EM_JS)
+emscripten: $(EM_JS) $(EM_WORKERS)
 	node examples/emscripten/run.mjs
 
 # The other examples, built next to their pages.
@@ -284,15 +326,19 @@ serve: examples
 
 # Code-section bytes at each optimization level, with LTO: malloc and free,
 # the six seed functions and the whole API, for the default profile, with
-# MALLOC0_FAST=1, and the tiny profile.  Module names: PROFILE-SET-LEVEL.
+# MALLOC0_FAST=1, the tiny profile, and the default profile's thread-safe
+# build (its whole API with malloc0_threads_may_wait).  Module names:
+# PROFILE-SET-LEVEL.
 SIZE_LEVELS := Oz O2 O3
-LEVEL_ROWS  := default fast tiny
+LEVEL_ROWS  := default fast tiny threads
+PROFILE_threads := $(THREADS)
 LEVEL_SETS  := core seed all
 LEVEL_WASM  := $(foreach r,$(LEVEL_ROWS),$(foreach s,$(LEVEL_SETS),$(foreach l,$(SIZE_LEVELS),$(B)/size-level/$(r)-$(s)-$(l).wasm)))
 $(B)/size-level/%.wasm: $(LIB) $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) -$(call name-part,3) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
-	  $(call exports,$(SIZE_API_$(call name-part,2))) -o $@ malloc0.c
+	  $(call exports,$(SIZE_API_$(call name-part,2)) $(LEVEL_API_$(call name-part,1)-$(call name-part,2))) -o $@ malloc0.c
+LEVEL_API_threads-all := malloc0_threads_may_wait
 
 # Code-section bytes at -Oz with LTO, and after binaryen's wasm-opt -Oz (what
 # users ship): malloc and free alone, the six seed functions, with
@@ -329,6 +375,7 @@ size-rows = $(foreach r,$(1),echo "| $(subst -checks1,,$(subst checks0,CHECKS=0,
 LEVEL_NAME_default := default
 LEVEL_NAME_fast    := default, MALLOC0_FAST=1
 LEVEL_NAME_tiny    := tiny
+LEVEL_NAME_threads := default, thread-safe (-matomics)
 SET_NAME_core := malloc+free
 SET_NAME_seed := seed six
 SET_NAME_all  := whole API
@@ -365,8 +412,11 @@ clean:
 
 # Benchmarks: one driver (bench/driver.c) linked against each allocator.
 BENCH_OPT := -O2 -fno-builtin
-BENCH_WASM := $(foreach a,default fast tiny original bump floor dlmalloc,$(B)/bench/$(a).wasm)
-$(B)/bench/default.wasm $(B)/bench/fast.wasm $(B)/bench/tiny.wasm: $(B)/bench/%.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
+BENCH_WASM := $(foreach a,default fast tiny threadsafe original bump floor dlmalloc,$(B)/bench/$(a).wasm)
+# threadsafe: the default profile built for threads (its own shared memory,
+# up to 4 GiB), run on one thread: what the lock costs.
+PROFILE_threadsafe := $(THREADS_CC) -Wl,--shared-memory -Wl,--max-memory=4294967296
+$(B)/bench/default.wasm $(B)/bench/fast.wasm $(B)/bench/tiny.wasm $(B)/bench/threadsafe.wasm: $(B)/bench/%.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_$*) -o $@ malloc0.c bench/driver.c
 $(B)/bench/%.wasm: bench/%.c bench/driver.c $(COMPILER) | deps
@@ -396,6 +446,20 @@ $(EM_BENCH_WASM): $(B)/bench/%.wasm: $(LIB) bench/driver.c | emscripten-deps
 	@mkdir -p $(@D)
 	$(EMCC) $(EM_BENCH_FLAGS) -o $@ $(EM_BENCH_$*)
 
+# The threaded workload (bench/threads.c), built by emcc with -pthread over
+# malloc0's thread-safe build, emmalloc and emscripten's dlmalloc, to run in
+# Node as examples/emscripten/workers.c does.
+EM_THREAD_BENCH := $(foreach a,malloc0 emmalloc dlmalloc,$(B)/bench/em-threads-$(a).js)
+EM_THREAD_BENCH_malloc0  := -sMALLOC=none $(B)/bench/malloc0-threads.o
+EM_THREAD_BENCH_emmalloc := -sMALLOC=emmalloc
+EM_THREAD_BENCH_dlmalloc := -sMALLOC=dlmalloc
+$(B)/bench/malloc0-threads.o: $(LIB) | emscripten-deps
+	@mkdir -p $(@D)
+	$(EMCC) $(BENCH_OPT) $(WARN) -pthread -c -o $@ malloc0.c
+$(EM_THREAD_BENCH): $(B)/bench/em-threads-%.js: bench/threads.c $(B)/bench/malloc0-threads.o | emscripten-deps
+	echo '{ "type": "commonjs" }' > $(@D)/package.json
+	$(EMCC) $(BENCH_OPT) $(WARN) $(EM_THREADS) $(EM_THREAD_BENCH_$*) -o $@ $<
+
 # Each allocator exporting malloc and free, at -Oz, for the size row.
 BENCH_SIZE := $(foreach a,default tiny bump dlmalloc,$(B)/bench/size-$(a).wasm)
 $(B)/bench/size-default.wasm $(B)/bench/size-tiny.wasm: $(B)/bench/size-%.wasm: $(B)/size/wasm32-%-checks1-core.wasm
@@ -411,7 +475,7 @@ plot-deps:
 # QUICK=1: a smoke run (figures not meaningful, nothing written).
 # It also writes the size tables into bench/RESULTS.md, and copies the
 # tables the README shows from there.
-bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(BENCH_SIZE) | plot-deps
+bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(EM_THREAD_BENCH) $(BENCH_SIZE) | plot-deps
 	@$(MAKE) -s size > $(B)/bench/size.md
 	@$(MAKE) -s size-costs > $(B)/bench/costs.md
 	QUICK=$(QUICK) node --no-liftoff bench/run.mjs
@@ -424,7 +488,7 @@ size-costs: | deps
 # Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must
 # come out byte for byte the same.  On a fresh machine make test builds them
 # before it installs emscripten, which brings binaryen: CI runs this after.
-CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(LEVEL_WASM) \
+CLANG_WASM = $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(THREADS_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(SIZE_WASM) $(LEVEL_WASM) \
              $(BENCH_WASM)
 same-with-binaryen: $(CLANG_WASM) | binaryen-deps
 	@sha256sum $(CLANG_WASM) > $(B)/wasm.sums
@@ -437,11 +501,12 @@ same-with-binaryen: $(CLANG_WASM) | binaryen-deps
 # through the short reporter; the last line adds both runs up.
 # (Here, below every variable its prerequisites name.)
 HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/wasi_dropin.test.mjs \
-                tests/emscripten.test.mjs tests/native.test.mjs tests/newcomer.test.mjs tests/readme.test.mjs,$(TESTS))
+                tests/emscripten.test.mjs tests/native.test.mjs tests/newcomer.test.mjs tests/readme.test.mjs \
+                tests/threads.test.mjs,$(TESTS))
 RESULTS    := $(B)/results
 node-test   = MALLOC0_NATIVE_TESTS="$(NATIVE_TESTS)" MALLOC0_TEST_CC=$(CC) MALLOC0_TEST_RESULTS=$(RESULTS)/$(1).json \
               node --test --test-reporter=./tests/lib/reporter.mjs
-test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_BENCH_WASM) \
+test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(THREADS_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_WORKERS) $(EM_BENCH_WASM) \
   $(NATIVE_TESTS) warnings | browser-deps
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
 	@echo "make test: every test file, over modules built with MALLOC0_CHECKS=1"
@@ -452,5 +517,5 @@ test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $
 
 # Everything: the test modules, the examples, the wasi builds, the native
 # tests and fuzz targets, the benchmark modules, and the size report.
-all: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
+all: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(THREADS_WASM) $(EXAMPLE_WASM) $(WASI_WASM) $(NATIVE_TESTS) $(BENCH_WASM) $(BENCH_SIZE) \
   $(foreach p,$(FUZZ_PROFILES),$(FUZZ_DIR)/$(p)) size

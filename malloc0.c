@@ -93,6 +93,12 @@
  * Resets below a gap and pops find the gap ahead again through the mark's
  * record, so that the tail passes it again, in O(1).
  *
+ * Threads.  With MALLOC0_THREADS (on when compiled with atomics), each
+ * public function runs whole under one lock, so the heap is what the calls
+ * one at a time would make of it, and nothing below knows of threads but
+ * memory_grow_for: the heap's pages are counted from what its own grow
+ * returned, as another thread may grow memory at any moment.
+ *
  * Holes.  A free block below the tail is a hole.  The index of holes is
  * the only part the profiles do not share: the tiny profile (MALLOC0_TINY=1)
  * keeps none, and each of the index's entry points does nothing there.
@@ -173,14 +179,15 @@
  * trusted.  What it cannot see is a whole forged block or record whose
  * words agree, and a block in use given another well-formed header.
  *
- * The file reads bottom up, one layer per section: configuration; layout
- * constants; the platform (where the heap starts, how memory grows: wasm's
- * memory.grow and gaps, or a native region); state; tags and blocks; the
- * tail; the index of holes and the scopes that hold it; block states;
- * quick lists; blocks in use (release, trim, grow, alloc); the public
- * functions; diagnostics (malloc0_check's walk).  Optimization flags choose
- * inlining only (COLD); every option that changes the heap is a
- * MALLOC0_ macro with the same default at every level.
+ * The file reads bottom up, one layer per section: configuration; threads
+ * (the lock, and the public functions that take it); layout constants; the
+ * platform (where the heap starts, how memory grows: wasm's memory.grow and
+ * gaps, or a native region); state; tags and blocks; the tail; the index of
+ * holes and the scopes that hold it; block states; quick lists; blocks in
+ * use (release, trim, grow, alloc); the public functions; diagnostics
+ * (malloc0_check's walk).  Optimization flags choose inlining only (COLD);
+ * every option that changes the heap is a MALLOC0_ macro with the same
+ * default at every level.
  */
 /* malloc0.c defines the API by its plain names, which malloc0.h maps to
  * prefixed ones in native builds (MALLOC0_PREFIX); the figures' struct
@@ -255,6 +262,159 @@ static const char *trap_reason; /* set only by the debug build's traps */
     " released by a reset, or a mark)"
 #define NOT_A_MARK ": the mark is not live (made up, below the base mark, popped," \
     " or released by a reset or pop below it)"
+
+/* MALLOC0_THREADS=1: every public function is safe to call from any
+ * thread (see Threads).  On by default where clang compiles wasm for
+ * threads: with atomics (-matomics, or emscripten's -pthread). */
+#ifndef MALLOC0_THREADS
+#ifdef __wasm_atomics__
+#define MALLOC0_THREADS 1
+#else
+#define MALLOC0_THREADS 0
+#endif
+#endif
+#if MALLOC0_THREADS && defined(__wasm__) && !defined(__wasm_atomics__)
+#error "MALLOC0_THREADS=1 needs atomics: compile with -matomics"
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Threads
+ *
+ * With MALLOC0_THREADS, each public function runs whole under one lock, a
+ * word in linear memory.  The functions the rest of the file defines by the
+ * API's names are then static, held_malloc and so on, which call each other
+ * without taking the lock again; the public names are the wrappers here.
+ * Without it, API(name) is the name itself, and the build has no lock.
+ *
+ * The lock is free, held, or held and waited for.  A thread that finds it
+ * held spins, as the holder usually leaves within a malloc's time; after
+ * LOCK_SPINS reads it waits, where it may: memory.atomic.wait32 where the
+ * host allows it (malloc0_threads_may_wait), emscripten_futex_wait under
+ * emscripten (which spins on a browser's main thread itself).  Elsewhere it
+ * spins on.  A release wakes one waiter if the lock says there may be one.
+ */
+#if MALLOC0_THREADS
+
+#define API(name) held_##name
+
+/* The public functions with a result, and those without: (type, name,
+ * parameters, arguments). */
+#define API_RETURNING(X) \
+    X(void *, malloc, (size_t n), (n)) \
+    X(void *, calloc, (size_t count, size_t each), (count, each)) \
+    X(void *, realloc, (void *p, size_t n), (p, n)) \
+    X(void *, aligned_alloc, (size_t align, size_t n), (align, n)) \
+    X(void *, memalign, (size_t align, size_t n), (align, n)) \
+    X(int, posix_memalign, (void **out, size_t align, size_t n), (out, align, n)) \
+    X(size_t, malloc_usable_size, (void *p), (p)) \
+    X(void *, free_get_mark, (void), ()) \
+    X(int, malloc0_stats, (stats_t *stats), (stats)) \
+    X(int, malloc0_check, (void), ())
+#ifdef __wasm__
+#define API_NATIVE(X)
+#else
+#define API_NATIVE(X) X(void, malloc0_init, (void *region, size_t bytes), (region, bytes))
+#endif
+#define API_VOID(X) \
+    X(void, free, (void *p), (p)) \
+    X(void, free_all, (void), ()) \
+    X(void, free_all_mark, (void), ()) \
+    X(void, free_to_mark, (void *mark), (mark)) \
+    X(void, free_pop_mark, (void *mark), (mark)) \
+    API_NATIVE(X)
+
+#define HELD_DECLARE(type, name, parameters, arguments) static type held_##name parameters;
+API_RETURNING(HELD_DECLARE)
+API_VOID(HELD_DECLARE)
+
+#define LOCK_FREE 0
+#define LOCK_HELD 1
+#define LOCK_WAITED 2
+/* Reads of a held lock before a thread that may block waits: a few hundred
+ * nanoseconds, longer than most calls hold it.  Longer spins win little
+ * with two threads on two cores and take the cores from a holder when
+ * threads outnumber them (measured: bench/threads.c, tests/threads.test.mjs). */
+#define LOCK_SPINS 64
+static int heap_lock, lock_may_wait;
+
+static int lock_swap(int state) { return __atomic_exchange_n(&heap_lock, state, __ATOMIC_ACQ_REL); }
+static int lock_state(void) { return __atomic_load_n(&heap_lock, __ATOMIC_RELAXED); }
+static int lock_try(void)
+{
+    int expected = LOCK_FREE;
+    return __atomic_compare_exchange_n(&heap_lock, &expected, LOCK_HELD, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+#if defined(__EMSCRIPTEN__)
+int emscripten_futex_wait(volatile void *address, __UINT32_TYPE__ value, double milliseconds);
+int emscripten_futex_wake(volatile void *address, int count);
+static int lock_may_block(void) { return 1; }
+static void lock_wait(void) { emscripten_futex_wait(&heap_lock, LOCK_WAITED, __builtin_inf()); }
+static void lock_wake(void) { emscripten_futex_wake(&heap_lock, 1); }
+#elif defined(__wasm__)
+/* memory.atomic.wait32 traps where the host may not block (a browser's main
+ * thread), so a thread waits only where the host said it may. */
+static int lock_may_block(void) { return __atomic_load_n(&lock_may_wait, __ATOMIC_RELAXED); }
+static void lock_wait(void) { __builtin_wasm_memory_atomic_wait32(&heap_lock, LOCK_WAITED, -1); }
+static void lock_wake(void) { __builtin_wasm_memory_atomic_notify(&heap_lock, 1); }
+#else
+/* Natively (the tests' build) a thread spins. */
+static int lock_may_block(void) { return 0; }
+static void lock_wait(void) {}
+static void lock_wake(void) {}
+#endif
+
+/* A free lock is taken at the first read.  A held one is read again, as
+ * reads leave the holder's release nothing to wake; after LOCK_SPINS reads,
+ * a thread that may block marks the lock waited for and waits, and then
+ * holds it so marked, as others may wait behind it.  (The count may wrap
+ * in a thread that spins on.)  Out of line, as lock_drop: every public
+ * function shares one copy, at every level. */
+static __attribute__((noinline)) void lock_take(void)
+{
+    unsigned spins = 0;
+    for (;;) {
+        if (lock_state() == LOCK_FREE && lock_try())
+            return;
+        if (++spins > LOCK_SPINS && lock_may_block())
+            break;
+    }
+    while (lock_swap(LOCK_WAITED) != LOCK_FREE)
+        lock_wait();
+}
+
+static __attribute__((noinline)) void lock_drop(void)
+{
+    if (lock_swap(LOCK_FREE) == LOCK_WAITED)
+        lock_wake();
+}
+
+void malloc0_threads_may_wait(int may_wait) { __atomic_store_n(&lock_may_wait, may_wait, __ATOMIC_RELAXED); }
+
+#define LOCKED_RETURNING(type, name, parameters, arguments) \
+    type name parameters \
+    { \
+        type result; \
+        lock_take(); \
+        result = held_##name arguments; \
+        lock_drop(); \
+        return result; \
+    }
+#define LOCKED_VOID(type, name, parameters, arguments) \
+    type name parameters \
+    { \
+        lock_take(); \
+        held_##name arguments; \
+        lock_drop(); \
+    }
+API_RETURNING(LOCKED_RETURNING)
+API_VOID(LOCKED_VOID)
+
+#else
+
+#define API(name) name
+
+#endif
 
 /* ---------------------------------------------------------------------------
  * Layout constants
@@ -404,6 +564,14 @@ static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE
 void emscripten_notify_memory_growth(__SIZE_TYPE__ memory_index);
 static void memory_grown(void) { emscripten_notify_memory_growth(0); }
 
+#if MALLOC0_THREADS
+/* emscripten's pthread runtime allocates thread stacks and TLS by these names. */
+void *emscripten_builtin_memalign(size_t align, size_t n);
+void emscripten_builtin_free(void *p);
+void *emscripten_builtin_memalign(size_t align, size_t n) { return memalign(align, n); }
+void emscripten_builtin_free(void *p) { free(p); }
+#endif
+
 #elif defined(__wasi__)
 
 /* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
@@ -431,6 +599,13 @@ static uintptr_t memory_grow(uintptr_t pages)
 
 static uintptr_t heap_pages;
 
+/* How many pages memory holds after a grow by pages that returned first:
+ * memory.size, unless another thread may have grown it since. */
+static uintptr_t memory_grown_to(uintptr_t first, uintptr_t pages)
+{
+    return MALLOC0_THREADS ? first + pages : __builtin_wasm_memory_size(0);
+}
+
 /* Does the heap's memory hold a block ending at end, and a tag beyond? */
 static int memory_holds(uintptr_t end) { return (end + TAG_BYTES - 1) >> PAGE_SHIFT < heap_pages; }
 
@@ -452,12 +627,12 @@ static int memory_grow_for(uintptr_t end)
         return 1;
     }
     if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)
-        first = memory_grow(needed);
+        first = memory_grow(step = needed);
     if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)
         return 0;
     if (first != heap_pages)
         gap_add(first << PAGE_SHIFT, heap_pages << PAGE_SHIFT);
-    heap_pages = __builtin_wasm_memory_size(0);
+    heap_pages = memory_grown_to(first, step);
     return 1;
 }
 
@@ -547,7 +722,7 @@ static void heap_open(void);
 
 /* The region, from its first aligned address, holds the heap; heap_open
  * (with the core's state) makes it empty. */
-void malloc0_init(void *region, size_t bytes)
+void API(malloc0_init)(void *region, size_t bytes)
 {
     uintptr_t start = ((uintptr_t)region + HEAP_ALIGN - 1) & ~(uintptr_t)(HEAP_ALIGN - 1);
     heap_start = region_end = start + HEAP_LEAD; /* too small for a block: every allocation fails */
@@ -1486,13 +1661,13 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * Public functions
  */
 
-void *malloc(size_t n)
+void *API(malloc)(size_t n)
 {
     tag_t size = block_size_for(n);
     return size ? payload_of(block_alloc(size)) : 0;
 }
 
-void free(void *p)
+void API(free)(void *p)
 {
     uintptr_t block = block_of(p, "free" NOT_A_BLOCK);
     if (block)
@@ -1521,26 +1696,26 @@ static int product_too_large(size_t count, size_t each, size_t *n)
  * retired chain there, which the tail erases (not to zero) as it passes.
  * Resets and marks only move the tail down, so the bound holds after them.
  */
-void *calloc(size_t count, size_t each)
+void *API(calloc)(size_t count, size_t each)
 {
     size_t n;
     uintptr_t fresh = peak_tail + TAG_BYTES, payload, end;
     if (product_too_large(count, each, &n))
         return 0;
-    payload = (uintptr_t)malloc(n);
+    payload = (uintptr_t)API(malloc)(n);
     end = payload + round_to_word(n);
     if (payload && payload < fresh)
         words_zero(payload, (end < fresh ? end : fresh) - payload);
     return (void *)payload;
 }
 
-void *realloc(void *p, size_t n)
+void *API(realloc)(void *p, size_t n)
 {
     uintptr_t block;
     void *moved;
     tag_t size, have;
     if (!p)
-        return malloc(n);
+        return API(malloc)(n);
     if (!(block = block_of(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)))
         return 0;
     have = block_size(block);
@@ -1550,7 +1725,7 @@ void *realloc(void *p, size_t n)
     }
     if (block_grow(block, size))
         return p;
-    if (!(moved = malloc(n)))
+    if (!(moved = API(malloc)(n)))
         return 0;
     words_copy((uintptr_t)moved, (uintptr_t)p, have - TAG_BYTES);
     block_free(block);
@@ -1568,8 +1743,8 @@ static COLD void *aligned_block(size_t align, size_t n)
     uintptr_t block, lead;
     void *padded;
     if (align <= ALIGN)
-        return malloc(n);
-    if (!size || n > NO_STALE - align - MIN_BLOCK || !(padded = malloc(n + align + MIN_BLOCK)))
+        return API(malloc)(n);
+    if (!size || n > NO_STALE - align - MIN_BLOCK || !(padded = API(malloc)(n + align + MIN_BLOCK)))
         return 0;
     block = (uintptr_t)padded - TAG_BYTES;
     lead = -(block + TAG_BYTES) & (align - 1);
@@ -1590,14 +1765,14 @@ static int alignment_valid(size_t align)
     return align && !(align & (align - 1)) && align <= MALLOC0_MAX_ALIGN;
 }
 
-void *aligned_alloc(size_t align, size_t n)
+void *API(aligned_alloc)(size_t align, size_t n)
 {
     return alignment_valid(align) ? aligned_block(align, n) : 0;
 }
 
-void *memalign(size_t align, size_t n) { return aligned_alloc(align, n); }
+void *API(memalign)(size_t align, size_t n) { return API(aligned_alloc)(align, n); }
 
-int posix_memalign(void **out, size_t align, size_t n)
+int API(posix_memalign)(void **out, size_t align, size_t n)
 {
     void *p;
     if (!alignment_valid(align) || align % sizeof(void *))
@@ -1608,7 +1783,7 @@ int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-size_t malloc_usable_size(void *p)
+size_t API(malloc_usable_size)(void *p)
 {
     uintptr_t block = block_of(p, "malloc_usable_size" NOT_A_BLOCK);
     return block ? block_size(block) - TAG_BYTES : 0;
@@ -1657,7 +1832,7 @@ static __attribute__((unused)) void heap_open(void)
     quick_forget();
 }
 
-COLD void free_all(void) { reset_to(base_mark); }
+COLD void API(free_all)(void) { reset_to(base_mark); }
 
 /* How many times a mark is taken: free_pop_mark ends the mark when the
  * count comes down to 0, releasing the blocks below it if it is the base
@@ -1680,7 +1855,7 @@ static void takes_add(struct scope *scope, tag_t n)
 /* A mark that the tail already sits on, the innermost, is taken once more
  * (at the heap start, base_scope's takes count nothing); else a new mark
  * block at the tail opens a scope inside the current one. */
-COLD void *free_get_mark(void)
+COLD void *API(free_get_mark)(void)
 {
     uintptr_t block;
     struct scope *scope;
@@ -1696,9 +1871,9 @@ COLD void *free_get_mark(void)
     return (void *)heap_tail;
 }
 
-COLD void free_all_mark(void)
+COLD void API(free_all_mark)(void)
 {
-    void *mark = free_get_mark();
+    void *mark = API(free_get_mark)();
     if (mark)
         base_mark = (uintptr_t)mark;
 }
@@ -1713,7 +1888,7 @@ static int mark_is_live(uintptr_t mark)
     return mark_block_ends_at(mark);
 }
 
-COLD void free_to_mark(void *mark)
+COLD void API(free_to_mark)(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     if (address >= heap_tail || !mark)
@@ -1727,7 +1902,7 @@ COLD void free_to_mark(void *mark)
 
 /* Releases the scope's blocks, then ends one take of its mark; at the last
  * one the mark block goes and the scope around it is current again. */
-COLD void free_pop_mark(void *mark)
+COLD void API(free_pop_mark)(void *mark)
 {
     uintptr_t address = (uintptr_t)mark;
     struct scope *scope;
@@ -1844,15 +2019,15 @@ static int stale_chain_consistent(void)
     return 1;
 }
 
-COLD int malloc0_stats(stats_t *stats)
+COLD int API(malloc0_stats)(stats_t *stats)
 {
     uintptr_t listed, quick;
     return heap_walk(stats, &listed, &quick) && holes_consistent(listed, stats->marks) &&
            quick_consistent(quick) && stale_chain_consistent();
 }
 
-COLD int malloc0_check(void)
+COLD int API(malloc0_check)(void)
 {
     stats_t stats;
-    return malloc0_stats(&stats);
+    return API(malloc0_stats)(&stats);
 }

@@ -8,7 +8,8 @@
  *
  * or --target=wasm64 for a 64-bit memory (memory64).  No libc is needed.
  * The heap starts at the linker's __heap_base and grows with memory.grow up
- * to the host's maximum.  Single-threaded.
+ * to the host's maximum.  Compiled with atomics (-matomics, or emscripten's
+ * -pthread), every function is safe to call from any thread (see Threads).
  *
  * Memory shared with the host and other code.  The heap's memory is linear
  * memory from __heap_base to its end when malloc0 first needs memory (its
@@ -63,11 +64,56 @@
  *                   heap's invariants breaks (after merges, splits,
  *                   unlinks, allocations, resets and pops), after leaving
  *                   the reason for malloc0_trap_reason (below).
+ *   MALLOC0_THREADS 1: thread-safe (see Threads).  Default 1 when compiled
+ *                   with atomics (clang -matomics, emscripten -pthread),
+ *                   else 0: no lock.  Natively, 1 makes a build whose
+ *                   waiting threads spin, for tests (ThreadSanitizer).
  *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
  *
  * Build malloc0.c with -fno-builtin (or at least -fno-builtin-malloc and
  * -fno-builtin-free): clang otherwise treats the names malloc and free as the
  * libc functions it knows and may rewrite code around them.
+ *
+ * Threads.  A module whose instances share one memory, one per thread:
+ *
+ *     clang --target=wasm32 -nostdlib -O2 -fno-builtin -matomics -mbulk-memory \
+ *       -Wl,--no-entry -Wl,--shared-memory -Wl,--import-memory \
+ *       -Wl,--max-memory=N -Wl,--export=malloc ... -o app.wasm malloc0.c app.c
+ *
+ * (wasm-ld refuses to link objects built without atomics into it, so every
+ * object takes -matomics -mbulk-memory.)  Every thread instantiates the
+ * module over the same WebAssembly.Memory({ initial, maximum: N / 65536,
+ * shared: true }); the first instance initializes the static data.  Each
+ * thread needs a C stack of its own (the __stack_pointer global) for C code
+ * that uses one, as in any threaded wasm program; emscripten and wasi-libc
+ * set them up.
+ *   - Each public function runs whole under one lock, a word in linear
+ *     memory: the heap is the same as if the calls had come one by one, in
+ *     the order the lock gave them.  A block may be freed by any thread.
+ *   - A thread that finds the lock held spins.  After malloc0_threads_may_wait(1)
+ *     (below) it waits (memory.atomic.wait32) after a short spin, and the
+ *     release wakes it.  A browser's main thread may not wait: leave it at 0
+ *     wherever that thread calls malloc0.  emscripten: built with -pthread
+ *     and -sMALLOC=none, malloc0 waits through emscripten_futex_wait, which
+ *     spins on the main thread itself, and defines the
+ *     emscripten_builtin_memalign and emscripten_builtin_free that the
+ *     pthread runtime allocates thread stacks and TLS with.
+ *   - Memory others grow, another thread included, at any time: as above,
+ *     malloc0 uses only pages its own memory.grow returned.
+ *   - Marks and scopes are the heap's, one stack for all threads.  A mark
+ *     is the tail when free_get_mark takes it: every block allocated before
+ *     it, by any thread, lies below the mark, and no reset or pop to the
+ *     mark releases it; every block allocated after it, by any thread, lies
+ *     above the mark, and a reset or pop to it releases them all.  So reset
+ *     when the threads are done with what they allocated since the mark (a
+ *     level that workers loaded, freed when they are idle): a reset while
+ *     another thread still uses such a block releases it under that thread.
+ *   - A trap (the hardened heap's, or the debug build's) leaves the lock
+ *     held: the heap is done for, and every other thread's next call waits
+ *     for the lock forever.
+ *   - Cost: code for the lock (make size, README); two atomic
+ *     read-modify-writes per call, which the single-threaded build does
+ *     without (bench/RESULTS.md).
  *
  * Memory cost: a block in use carries one 4-byte tag, its header before the
  * payload; a block's size is its request plus 4, rounded up to the grain:
@@ -407,6 +453,18 @@ int MALLOC0_NAME(malloc0_check)(void);
  */
 const char *MALLOC0_NAME(malloc0_trap_reason)(void);
 
+/*
+ * Thread-safe builds (MALLOC0_THREADS): may a thread that finds the heap's
+ * lock held wait for it (memory.atomic.wait32) after spinning briefly?  0,
+ * the default: it spins until the lock is free.  The setting holds for
+ * every thread, so call it with 1 only when no thread that calls malloc0 is
+ * one that may not wait (a browser's main thread, where a wait traps): in
+ * Node, or in a browser whose page's own thread never calls malloc0.  Under
+ * emscripten the runtime knows which thread may wait, and this changes
+ * nothing.
+ */
+void MALLOC0_NAME(malloc0_threads_may_wait)(int may_wait);
+
 /* malloc0.c defines every function by its plain name: in native builds,
  * these names stand there for the prefixed ones. */
 #if defined(MALLOC0_PREFIX) && defined(MALLOC0_SOURCE)
@@ -427,6 +485,7 @@ const char *MALLOC0_NAME(malloc0_trap_reason)(void);
 #define malloc0_stats MALLOC0_NAME(malloc0_stats)
 #define malloc0_check MALLOC0_NAME(malloc0_check)
 #define malloc0_trap_reason MALLOC0_NAME(malloc0_trap_reason)
+#define malloc0_threads_may_wait MALLOC0_NAME(malloc0_threads_may_wait)
 #endif
 
 #ifdef __cplusplus

@@ -85,8 +85,8 @@ const GUARANTEES = {
     ['    scope->takes_check -= n * TAKES_SPREAD;\n', ''],
     ['    scope->takes_check = TAG_KEY;\n', '']],
   'memory grows by a 64th, not by each need (speed)': [[
-    '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(needed);',
-    '    first = memory_grow(needed);']],
+    '    if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)\n        first = memory_grow(step = needed);',
+    '    first = memory_grow(step = needed);']],
 };
 
 // One table: a column per profile and set of exports.

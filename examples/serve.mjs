@@ -9,9 +9,9 @@ const examples = fileURLToPath(new URL('./', import.meta.url));
 const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.wasm': 'application/wasm', '.png': 'image/png', '.css': 'text/css' };
 
-// Starts serving a folder (the examples) on 127.0.0.1; resolves to the
-// server.
-export function serve(port = 0, folder = examples) {
+// Starts serving a folder (the examples) on 127.0.0.1, with headers added
+// to every response; resolves to the server.
+export function serve(port = 0, folder = examples, headers = {}) {
   const root = folder.endsWith('/') ? folder : `${folder}/`;
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
@@ -19,7 +19,7 @@ export function serve(port = 0, folder = examples) {
     try {
       if (!file.startsWith(root)) throw new Error('outside the folder');
       const body = await readFile(file);
-      response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      response.writeHead(200, { ...headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
       response.end(body);
     } catch {
       response.writeHead(404).end('not found');

@@ -146,3 +146,39 @@ for (const profile of ['default', 'tiny']) {
     assert.deepEqual(result.final, { intact: true, check: 1 });
   });
 }
+
+// The thread-safe build in Chromium: a page served over the repository with
+// the cross-origin isolation headers that SharedArrayBuffer needs
+// (tests/lib/threads.html) runs 10^6 operations per thread over one heap in
+// shared memory, as tests/threads.test.mjs does in Node.  With the page's own
+// thread among them, every thread spins (a browser's main thread may not
+// wait); with workers only, they wait.
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+const THREAD_RUNS = [
+  { threads: 2, mainRuns: true },
+  { threads: 4, mainRuns: true },
+  { threads: 8, mainRuns: true },
+  { threads: 4, mainRuns: false },
+];
+for (const { threads, mainRuns } of THREAD_RUNS) {
+  const who = mainRuns ? 'the page\'s thread and workers, spinning' : 'workers only, waiting';
+  test(`threads in Chromium: ${threads} threads (${who}), 10^6 operations each, no block overlaps or changes`, async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const isolated = await serve(0, root, ISOLATED);
+    const page = await browser.newPage();
+    try {
+      const errors = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`http://127.0.0.1:${isolated.address().port}/tests/lib/threads.html`);
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: 10000 });
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the page is cross-origin isolated');
+      const live = await page.evaluate((options) => window.runThreads(options),
+        { build: 'default', threads, operations: 1000000, seed: 500 + threads, mainRuns });
+      assert.ok(live > 0, 'blocks live when the threads joined');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      isolated.close();
+    }
+  });
+}

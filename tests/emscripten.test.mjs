@@ -2,11 +2,13 @@
 // program prints the same over dlmalloc, emmalloc and malloc0 after memory
 // grows past its initial size; a build with a memory maximum gets NULL at
 // it, not an abort; and the benchmark driver, built by emcc over malloc0,
-// runs every workload with growth and leaves a consistent heap.
+// runs every workload with growth and leaves a consistent heap.  And threads:
+// workers.c (-pthread), over malloc0's thread-safe build, prints what it
+// prints over dlmalloc and emmalloc.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BUILDS, runBuild } from '../examples/emscripten/run.mjs';
+import { BUILDS, WORKER_BUILDS, runBuild, runWorkers } from '../examples/emscripten/run.mjs';
 
 const INITIAL_MEMORY = 16 << 20; // emscripten's default
 const MAXIMUM_MEMORY = 32 << 20; // the malloc0-max build's
@@ -59,4 +61,12 @@ test('emscripten: the benchmark driver runs over malloc0 with growth, heap consi
   assert.ok(exports.frame_loop(500) > 0);
   assert.equal(exports.malloc0_check(), 1);
   assert.ok(growths > 0 && exports.memory.buffer.byteLength > INITIAL_MEMORY, 'memory grew, and the runtime was told');
+});
+
+test('emscripten -pthread: threads allocate, hand blocks over, print and exit, as over dlmalloc and emmalloc', () => {
+  const outputs = Object.fromEntries(WORKER_BUILDS.map((name) => [name, runWorkers(name)]));
+  const threadLines = outputs.dlmalloc.filter((l) => /^thread \d: 50000 blocks, \d+ bytes, 32 freed by thread \d, 0 changed$/.test(l));
+  assert.equal(threadLines.length, 4, outputs.dlmalloc.join('\n'));
+  assert.ok(outputs.dlmalloc.includes('all 4 threads joined'));
+  for (const name of WORKER_BUILDS) assert.deepEqual(outputs[name], outputs.dlmalloc, name);
 });

@@ -3,7 +3,8 @@
 // and with malloc0_check every few hundred.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, BUILDS64, CHECKS, loadHeap, random } from './lib/heap.mjs';
+import { BUILDS, BUILDS64, CHECKS, loadHeap } from './lib/heap.mjs';
+import { random, sizeFrom } from './lib/random.mjs';
 import { Shadow } from './lib/shadow.mjs';
 
 const OPERATIONS_PER_SEED = 60000; // 300,000 per wasm32 build
@@ -12,13 +13,8 @@ const LIVE_TARGET = 300;
 
 // Mostly small blocks, some medium, a few up to 64 KiB, one in 500 a large
 // buffer of up to 4 MiB.
-function randomSize(rng) {
-  const roll = rng.next();
-  if (roll < 0.002) return rng.below(4 << 20);
-  if (roll < 0.6) return rng.below(65);
-  if (roll < 0.9) return rng.below(1025);
-  return rng.below(65537);
-}
+const SIZES = [[0.002, (4 << 20) - 1], [0.6, 64], [0.9, 1024], [1, 64 << 10]];
+const randomSize = (rng) => sizeFrom(rng, SIZES);
 
 // Returns every address handed out, in order, as offsets from the heap base
 // (static data, and so the base, may differ from build to build).

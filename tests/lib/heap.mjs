@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { readCString } from '../../examples/lib/malloc0.mjs';
 
+export { random } from './random.mjs';
+
 // Node 20 runs memory64 behind a flag, set before any module compiles.
 v8.setFlagsFromString('--experimental-wasm-memory64');
 
@@ -105,21 +107,5 @@ export function loadHeap(build, variant = build.variant ?? 'plain', { maxPages =
       const grain = grainOf(align);
       return Math.ceil((n + TAGS) / grain) * grain;
     },
-  };
-}
-
-// A small seeded generator (mulberry32), so every run sees the same operations.
-export function random(seed) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    below: (n) => Math.floor(next() * n),
   };
 }

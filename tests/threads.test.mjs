@@ -1,0 +1,62 @@
+// The thread-safe build (MALLOC0_THREADS, on with -matomics) over one shared
+// WebAssembly.Memory, in 2, 4 and 8 Node workers: each runs random
+// operations with its own shadow of its live blocks (tests/lib/threads_run.mjs)
+// and hands some blocks to other threads to free.  After they join, the main
+// thread checks that no two live blocks overlap and none changed, runs
+// malloc0_check, and frees every block: the heap is empty again.
+import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CONTROL_INTS, MAX_PAGES, checkJoined, ringInts, statsOf } from './lib/threads_run.mjs';
+
+const OPERATIONS = 1000000; // per thread
+const WORKER = new URL('./lib/threads_worker_node.mjs', import.meta.url);
+
+const modulePath = (build) => fileURLToPath(new URL(`../build/test-threads/${build}.wasm`, import.meta.url));
+
+function runWorker(workerData) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER, { workerData });
+    worker.once('message', ({ live, error }) => (error ? reject(new Error(error)) : resolve(live)));
+    worker.once('error', reject);
+  });
+}
+
+async function run({ build, threads, operations = OPERATIONS, mayWait, marks = false, seed }) {
+  const module = new WebAssembly.Module(readFileSync(modulePath(build)));
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const start = statsOf(exports, memory);
+  const rings = new Int32Array(new SharedArrayBuffer(4 * ringInts(threads)));
+  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
+  const lives = await Promise.all(Array.from({ length: threads }, (_, id) => runWorker({
+    module, memory, mayWait, id, threads, operations, seed: seed + id, rings, control, marks,
+  })));
+  checkJoined(exports, memory, lives, start);
+}
+
+// Every thread count runs 10^6 operations per thread over the default
+// profile, waiting; the other profiles, spinning, marks and the debug build
+// (which checks every invariant where it could break) run fewer.  The tiny
+// profile, which reuses memory only at the tail, may reach the maximum
+// under random frees: then malloc returns NULL in every thread.
+const THREADS = [2, 4, 8];
+const SHORT = 250000;
+const how = (mayWait) => (mayWait ? 'waiting when the lock is held' : 'spinning');
+const runs = [
+  ...THREADS.map((threads) => ({ build: 'default', threads, mayWait: true })),
+  ...THREADS.map((threads) => ({ build: 'default', threads, operations: SHORT, mayWait: false })),
+  ...['tiny', 'fast'].flatMap((build) => THREADS.map((threads) => ({
+    build, threads, operations: SHORT, mayWait: threads !== 2,
+  }))),
+  { build: 'debug', threads: 4, operations: SHORT, mayWait: true },
+];
+for (const [i, { build, threads, operations = OPERATIONS, mayWait }] of runs.entries()) {
+  test(`${build}: ${threads} threads, ${operations} operations each, ${how(mayWait)}`, () =>
+    run({ build, threads, operations, mayWait, seed: 1000 * i }));
+}
+for (const build of ['default', 'tiny', 'fast', 'debug']) {
+  test(`${build}: 4 threads and a mark: what threads allocate after it lies above it; a reset and a pop ` +
+    'release only that', () => run({ build, threads: 4, operations: SHORT, mayWait: true, marks: true, seed: 77 }));
+}
