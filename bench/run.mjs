@@ -19,14 +19,16 @@ const FRAMES = 3000; // frame_loop: memory at frame 500 against frame 3,000
 const dir = new URL('../build/bench/', import.meta.url);
 const here = new URL('./', import.meta.url);
 
-// malloc0-fast: built with MALLOC0_FAST=1.
+// malloc0-fast: built with MALLOC0_FAST=1; malloc0-threadsafe: built for
+// threads (MALLOC0_THREADS: -matomics, shared memory), run on one thread.
 // The em- modules: the same driver built by emcc over malloc0, emmalloc and
 // emscripten's dlmalloc (standalone wasm).
 // original: the first malloc0 (bench/original.c), on the LIFO workload only:
 // it reuses no memory below the tail and has no realloc.
-const ALLOCATORS = ['malloc0', 'malloc0-fast', 'malloc0-tiny', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
+const ALLOCATORS = ['malloc0', 'malloc0-fast', 'malloc0-tiny', 'malloc0-threadsafe', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
   'floor'];
-const files = { malloc0: 'default', 'malloc0-fast': 'fast', 'malloc0-tiny': 'tiny', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
+const files = { malloc0: 'default', 'malloc0-fast': 'fast', 'malloc0-tiny': 'tiny', 'malloc0-threadsafe': 'threadsafe',
+  dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
   emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', original: 'original', bump: 'bump', floor: 'floor' };
 const ONLY = { original: ['lifo'] };
 // Workloads shaped like real programs (bench/driver.c), with megabyte
@@ -125,7 +127,7 @@ for (const [workload, all] of Object.entries(results)) {
     const { pages, heap, live, settled } = runs[0];
     const cost = ns - floor;
     rows.push({ workload, allocator, ns, ratio: ns / best, pages, settled, live, overhead: live ? heap / live : 0,
-      cost, vsDlmalloc: cost / costOf('dlmalloc'), vsEmmalloc: cost / costOf('emmalloc') });
+      cost, vsDlmalloc: cost / costOf('dlmalloc'), vsEmmalloc: cost / costOf('emmalloc'), vsDefault: cost / costOf('malloc0') });
   }
 }
 
@@ -176,6 +178,34 @@ table('programs shaped like real ones: overhead, peak heap bytes / peak live byt
 table('programs shaped like real ones: ns per malloc+free pair (or realloc)', REAL, 'ns', 1);
 table('programs shaped like real ones: allocator cost / dlmalloc\'s', REAL, 'vsDlmalloc', 2);
 table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsEmmalloc', 2);
+const lockCost = [...MAIN, ...REAL].filter((w) => results[w]);
+if (lockCost.length) {
+  out('\nthe thread-safe build (MALLOC0_THREADS) on one thread: allocator cost / the default build\'s (shared memory brings bulk memory: memory.fill and memory.copy make large blocks cheaper)\n');
+  out('| workload | malloc0-threadsafe / malloc0 |');
+  out('|---|---:|');
+  for (const w of lockCost) out(`| ${w} | ${cell(w, 'malloc0-threadsafe', 'vsDefault', 2)} |`);
+}
+
+// The threaded workload (bench/threads.c): emcc -pthread builds, each run
+// with 1 and 2 threads, allocators interleaved; total pairs per microsecond.
+const THREAD_PAIRS = QUICK ? 20000 : 2000000;
+const THREAD_ALLOCATORS = ['malloc0', 'emmalloc', 'dlmalloc'];
+const throughput = {};
+for (let r = 0; r < REPEATS; r++) {
+  for (const threads of [1, 2]) {
+    for (const allocator of THREAD_ALLOCATORS) {
+      const loader = new URL(`em-threads-${allocator}.js`, dir).pathname;
+      const printed = execFileSync(process.execPath, [loader, String(threads), String(THREAD_PAIRS)], { encoding: 'utf8' });
+      (throughput[`${allocator}@${threads}`] ??= []).push(Number(printed.trim()));
+    }
+  }
+}
+out(`\nthreads (bench/threads.c, emcc -pthread): small blocks, one in 16 freed by the next thread; total malloc+free pairs per microsecond, ${THREAD_PAIRS} pairs per thread (higher is better)\n`);
+out(`| threads | ${THREAD_ALLOCATORS.join(' | ')} |`);
+out(`|---|${THREAD_ALLOCATORS.map(() => '---:').join('|')}|`);
+for (const threads of [1, 2]) {
+  out(`| ${threads} | ${THREAD_ALLOCATORS.map((a) => median(throughput[`${a}@${threads}`]).toFixed(2)).join(' | ')} |`);
+}
 
 // The README's table: malloc0 against dlmalloc, every workload both run but
 // the scaling ones (dlmalloc has no marks).

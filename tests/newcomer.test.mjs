@@ -2,7 +2,7 @@
 // the files the README's "Use it in your project" shows; its commands run
 // verbatim, in order, without a warning, and print what the README says
 // they print. Then the
-// README's other build lines (flags, wasi-libc, emscripten), over copies of
+// README's other build lines (flags, threads, wasi-libc, emscripten), over copies of
 // the example sources they name, and its greet.html in Chromium.
 // make test sets MALLOC0_TEST_CC to its clang, which runs as "clang" here.
 import { test } from 'node:test';
@@ -91,6 +91,14 @@ test('the README\'s minimal example, with only the two files, builds, runs and p
     await browser.close();
     server.close();
   }
+});
+
+test('the README\'s thread-safe build runs in Node workers and prints what it shows', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'malloc0-newcomer-'));
+  copy(folder, ['malloc0.h', 'malloc0.c']);
+  const ran = follow(folder, section(readme, '## Threads'));
+  assert.ok(ran.some((b) => b.includes('-matomics') && b.includes('--shared-memory')), 'the thread-safe build line ran');
+  assert.ok(ran.some((b) => b.startsWith('node threads.mjs')), 'the workers ran');
 });
 
 test('the README\'s wasi-libc and emscripten lines build programs that run', () => {
