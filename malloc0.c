@@ -243,16 +243,20 @@ typedef struct malloc0_stats stats_t;
  * Otherwise a CHECK costs nothing: its condition is never evaluated.
  * TRUST(fact) checks a word the heap is about to believe that a buggy
  * program can write (see "The hardened heap"): it traps in every build
- * with MALLOC0_CHECKS, naming the line in the debug build. */
+ * with MALLOC0_CHECKS, naming the line in the debug build.  Invalid input
+ * is rejected before the heap changes, so its trap first releases the
+ * lock of a thread-safe build (release_before_trap), and other threads go
+ * on; a broken invariant or a corrupt word keeps it. */
 static const char *trap_reason; /* set only by the debug build's traps */
 #ifdef MALLOC0_DEBUG
-#define reject_input(why) (trap_reason = (why), __builtin_trap())
+#define trap_for(why) (trap_reason = (why), __builtin_trap())
+#define reject_input(why) (release_before_trap(), trap_for(why))
 #define CHECK_STRING(text) #text
 #define CHECK_LINE(line) CHECK_STRING(line)
 #define CHECK(invariant) \
-    ((invariant) ? (void)0 : reject_input("malloc0.c:" CHECK_LINE(__LINE__) ": broken: " #invariant))
+    ((invariant) ? (void)0 : trap_for("malloc0.c:" CHECK_LINE(__LINE__) ": broken: " #invariant))
 #define TRUST(fact) \
-    (!MALLOC0_CHECKS || (fact) ? (void)0 : reject_input("malloc0.c:" CHECK_LINE(__LINE__) ": corrupt: " #fact))
+    (!MALLOC0_CHECKS || (fact) ? (void)0 : trap_for("malloc0.c:" CHECK_LINE(__LINE__) ": corrupt: " #fact))
 #else
 #define reject_input(why) ((void)(why))
 #define CHECK(invariant) ((void)(0 && (invariant)))
@@ -410,9 +414,12 @@ void malloc0_threads_may_wait(int may_wait) { __atomic_store_n(&lock_may_wait, m
 API_RETURNING(LOCKED_RETURNING)
 API_VOID(LOCKED_VOID)
 
+#define release_before_trap() lock_drop()
+
 #else
 
 #define API(name) name
+#define release_before_trap() ((void)0)
 
 #endif
 

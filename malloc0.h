@@ -108,9 +108,12 @@
  *     when the threads are done with what they allocated since the mark (a
  *     level that workers loaded, freed when they are idle): a reset while
  *     another thread still uses such a block releases it under that thread.
- *   - A trap (the hardened heap's, or the debug build's) leaves the lock
- *     held: the heap is done for, and every other thread's next call waits
- *     for the lock forever.
+ *   - The debug build's trap on invalid input comes before the heap
+ *     changes and releases the lock: other threads go on, and
+ *     malloc0_trap_reason gives the reason of the last trap in any thread.
+ *     A trap of the hardened heap, or of a broken invariant in the debug
+ *     build, keeps the lock: the heap is done for, and every other
+ *     thread's next call waits for the lock forever.
  *   - Cost: code for the lock (make size, README); two atomic
  *     read-modify-writes per call, which the single-threaded build does
  *     without (bench/RESULTS.md).

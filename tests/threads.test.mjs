@@ -5,6 +5,7 @@
 // thread checks that no two live blocks overlap and none changed, runs
 // malloc0_check, and frees every block: the heap is empty again.
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -15,21 +16,33 @@ const WORKER = new URL('./lib/threads_worker_node.mjs', import.meta.url);
 
 const modulePath = (build) => fileURLToPath(new URL(`../build/test-threads/${build}.wasm`, import.meta.url));
 
-function runWorker(workerData) {
+// Resolves to the worker's live blocks; with ms, rejects if it is not done
+// by then (and stops it).
+function runWorker(workerData, ms) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER, { workerData });
-    worker.once('message', ({ live, error }) => (error ? reject(new Error(error)) : resolve(live)));
+    const timer = ms && setTimeout(() => {
+      worker.terminate();
+      reject(new Error(`the worker was not done after ${ms} ms`));
+    }, ms);
+    worker.once('message', ({ live, error }) => {
+      clearTimeout(timer);
+      if (error) reject(new Error(error));
+      else resolve(live);
+    });
     worker.once('error', reject);
   });
 }
+
+const sharedInts = (count) => new Int32Array(new SharedArrayBuffer(4 * count));
 
 async function run({ build, threads, operations = OPERATIONS, mayWait, marks = false, seed }) {
   const module = new WebAssembly.Module(readFileSync(modulePath(build)));
   const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   const start = statsOf(exports, memory);
-  const rings = new Int32Array(new SharedArrayBuffer(4 * ringInts(threads)));
-  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
+  const rings = sharedInts(ringInts(threads));
+  const control = sharedInts(CONTROL_INTS);
   const lives = await Promise.all(Array.from({ length: threads }, (_, id) => runWorker({
     module, memory, mayWait, id, threads, operations, seed: seed + id, rings, control, marks,
   })));
@@ -60,3 +73,23 @@ for (const build of ['default', 'tiny', 'fast', 'debug']) {
   test(`${build}: 4 threads and a mark: what threads allocate after it lies above it; a reset and a pop ` +
     'release only that', () => run({ build, threads: 4, operations: SHORT, mayWait: true, marks: true, seed: 77 }));
 }
+
+// The debug build traps on invalid input before the heap changes, and
+// releases the lock first: another thread then allocates and frees as
+// before (with the lock kept, it would wait for it forever).
+test('debug build: a trap on invalid input releases the lock, and other threads go on', async () => {
+  const module = new WebAssembly.Module(readFileSync(modulePath('debug')));
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const start = statsOf(exports, memory);
+  const block = exports.malloc(100) >>> 0;
+  assert.throws(() => exports.free(block + 4), WebAssembly.RuntimeError);
+  const bytes = new Uint8Array(memory.buffer);
+  const at = exports.malloc0_trap_reason() >>> 0;
+  const reason = new TextDecoder().decode(bytes.slice(at, bytes.indexOf(0, at)));
+  assert.match(reason, /^free: the pointer is not a block in use/);
+  const live = await runWorker({ module, memory, mayWait: true, id: 0, threads: 1, operations: 20000, seed: 5,
+    rings: sharedInts(ringInts(1)), control: sharedInts(CONTROL_INTS), marks: false }, 30000);
+  exports.free(block);
+  checkJoined(exports, memory, [live], start);
+});
