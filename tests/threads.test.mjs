@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CONTROL_INTS, MAX_PAGES, checkJoined, ringInts, statsOf } from './lib/threads_run.mjs';
+import { CONTROL_INTS, MAX_PAGES, checkJoined, firstFailure, ringInts, statsOf } from './lib/threads_run.mjs';
 
 const OPERATIONS = 1000000; // per thread
 const WORKER = new URL('./lib/threads_worker_node.mjs', import.meta.url);
@@ -43,9 +43,12 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
   const start = statsOf(exports, memory);
   const rings = sharedInts(ringInts(threads));
   const control = sharedInts(CONTROL_INTS);
-  const lives = await Promise.all(Array.from({ length: threads }, (_, id) => runWorker({
+  const settled = await Promise.allSettled(Array.from({ length: threads }, (_, id) => runWorker({
     module, memory, mayWait, id, threads, operations, seed: seed + id, rings, control, marks,
   })));
+  const failure = firstFailure(settled);
+  if (failure) throw failure;
+  const lives = settled.map((s) => s.value);
   checkJoined(exports, memory, lives, start);
 }
 

@@ -17,11 +17,15 @@ const LIVE_LIMIT = 300;
 // before the mark) stays live to the end: a reset and a pop must leave it.
 const PINNED_STEPS = 100;
 // Words of the control block: threads that finished their operations, the
-// mark (0 until taken), and the barrier's count.
+// mark (0 until taken), the barrier's count, and 1 once a thread failed.
 const DONE = 0;
 const MARK = 1;
 const BARRIER = 2;
-export const CONTROL_INTS = 3;
+const FAILED = 3;
+export const CONTROL_INTS = 4;
+// What a thread throws when another one failed: the run ends in every thread
+// rather than leaving some waiting for the failed one.
+export const ANOTHER_FAILED = 'another thread failed';
 
 export const ringInts = (threads) => threads * threads * RING_INTS;
 // The modules' maximum, in pages: the Makefile's THREADS_MAX_PAGES.
@@ -71,7 +75,23 @@ const randomSize = (rng) => sizeFrom(rng, SIZES);
 // mark lies above it; at the half, all wait, thread 0 resets to the mark,
 // and each forgets its blocks above it; at the end thread 0 pops it.
 // Returns this thread's live blocks: [address, size, key] triples.
-export function runThread({ exports, memory, id, threads, operations, seed, rings, control, marks }) {
+export function runThread(options) {
+  try {
+    return operateThread(options);
+  } catch (error) {
+    Atomics.store(options.control, FAILED, 1);
+    throw error;
+  }
+}
+
+// The first failure among the threads' results (from Promise.allSettled),
+// rather than the others' ANOTHER_FAILED; or null.
+export function firstFailure(settled) {
+  const failures = settled.filter((s) => s.status === 'rejected').map((s) => s.reason);
+  return failures.find((e) => !`${e?.message}`.includes(ANOTHER_FAILED)) ?? failures[0] ?? null;
+}
+
+function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks }) {
   const rng = random(seed);
   const live = new Map(); // address -> { size, key }
   const order = []; // live addresses, for picking one at random
@@ -80,6 +100,14 @@ export function runThread({ exports, memory, id, threads, operations, seed, ring
   let step = 0;
   let markSeen = 0;
   const fail = (message) => { throw new Error(`thread ${id}, seed ${seed}, step ${step}: ${message}`); };
+  // Waits until the control word at index reaches count, receiving blocks
+  // or not meanwhile.
+  const awaitCount = (index, count, receiving) => {
+    while (Atomics.load(control, index) < count) {
+      if (Atomics.load(control, FAILED)) throw new Error(ANOTHER_FAILED);
+      if (receiving) receive();
+    }
+  };
 
   const checkPattern = (address, size, key, why) => {
     const at = exports.pattern_check(address, size, key) >>> 0;
@@ -156,7 +184,7 @@ export function runThread({ exports, memory, id, threads, operations, seed, ring
   // meanwhile; round counts from 1.
   const barrier = (round, receiving) => {
     Atomics.add(control, BARRIER, 1);
-    while (Atomics.load(control, BARRIER) < round * threads) if (receiving) receive();
+    awaitCount(BARRIER, round * threads, receiving);
   };
 
   const operate = () => {
@@ -222,7 +250,7 @@ export function runThread({ exports, memory, id, threads, operations, seed, ring
     }
   }
   Atomics.add(control, DONE, 1);
-  while (Atomics.load(control, DONE) < threads) receive();
+  awaitCount(DONE, threads, true);
   receive();
   if (marks) {
     barrier(4, false);
