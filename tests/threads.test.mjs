@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { readCString } from '../examples/lib/malloc0.mjs';
 import { CONTROL_INTS, MAX_PAGES, checkJoined, firstFailure, ringInts, statsOf } from './lib/threads_run.mjs';
 
 const OPERATIONS = 1000000; // per thread
@@ -92,9 +93,7 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
   const start = statsOf(exports, memory);
   const block = exports.malloc(100) >>> 0;
   assert.throws(() => exports.free(block + 4), WebAssembly.RuntimeError);
-  const bytes = new Uint8Array(memory.buffer);
-  const at = exports.malloc0_trap_reason() >>> 0;
-  const reason = new TextDecoder().decode(bytes.slice(at, bytes.indexOf(0, at)));
+  const reason = readCString(memory, exports.malloc0_trap_reason() >>> 0);
   assert.match(reason, /^free: the pointer is not a block in use/);
   const live = await runWorker({ module, memory, mayWait: true, id: 0, threads: 1, operations: 20000, seed: 5,
     rings: sharedInts(ringInts(1)), control: sharedInts(CONTROL_INTS), marks: false }, 30000);

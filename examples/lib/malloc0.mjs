@@ -10,11 +10,12 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-// The NUL-terminated UTF-8 string at address in memory.
+// The NUL-terminated UTF-8 string at address in memory.  It decodes a copy:
+// TextDecoder refuses views of a shared memory's buffer.
 export function readCString(memory, address) {
   const bytes = new Uint8Array(memory.buffer);
   const end = bytes.indexOf(0, address);
-  return decoder.decode(bytes.subarray(address, end < 0 ? bytes.length : end));
+  return decoder.decode(bytes.slice(address, end < 0 ? bytes.length : end));
 }
 
 const inNode = typeof process !== 'undefined' && Boolean(process.versions?.node);

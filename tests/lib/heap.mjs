@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { readCString } from '../../examples/lib/malloc0.mjs';
+import { statsAt } from './stats.mjs';
 
 export { random } from './random.mjs';
 
@@ -36,8 +37,6 @@ const MARK_BLOCK = {
   wasm32: { default: { 4: 488, 8: 488, 16: 496 }, tiny: { 4: 24, 8: 24, 16: 32 } },
   wasm64: { default: { 4: 944, 8: 944, 16: 944 }, tiny: { 4: 32, 8: 32, 16: 32 } },
 };
-const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_size',
-  'bytes_in_use', 'blocks_in_use', 'bytes_free', 'marks', 'scope_floor'];
 
 const buildDir = new URL('../../build/', import.meta.url);
 
@@ -94,12 +93,7 @@ export function loadHeap(build, variant = build.variant ?? 'plain', { maxPages =
     },
     // Views are made fresh each time: memory.grow detaches old buffers.
     bytes: () => new Uint8Array(memory.buffer),
-    stats() {
-      const at = out(exports.test_stats());
-      const words = big ? new BigUint64Array(memory.buffer, at, STATS_FIELDS.length)
-        : new Uint32Array(memory.buffer, at, STATS_FIELDS.length);
-      return Object.fromEntries(STATS_FIELDS.map((name, i) => [name, Number(words[i])]));
-    },
+    stats: () => statsAt(memory, out(exports.test_stats()), big),
     // The bytes a mark block takes, as malloc0.h documents them.
     markBlock: MARK_BLOCK[big ? 'wasm64' : 'wasm32'][build.profile][align],
     // The size malloc0.h documents for a block of n bytes.

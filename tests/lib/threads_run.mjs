@@ -7,6 +7,7 @@
 // a ring in shared memory, to be checked and freed there.  Failures are
 // thrown as Errors with the seed and the step.
 import { random, sizeFrom } from './random.mjs';
+import { statsAt } from './stats.mjs';
 
 const RING_SLOTS = 64;
 const SLOT_INTS = 3; // address, size, key
@@ -30,13 +31,7 @@ export const ANOTHER_FAILED = 'another thread failed';
 export const ringInts = (threads) => threads * threads * RING_INTS;
 // The modules' maximum, in pages: the Makefile's THREADS_MAX_PAGES.
 export const MAX_PAGES = 8192;
-const STATS_FIELDS = ['heap_base', 'tail', 'base_mark', 'peak_tail', 'memory_size',
-  'bytes_in_use', 'blocks_in_use', 'bytes_free', 'marks', 'scope_floor'];
-
-export function statsOf(exports, memory) {
-  const words = new Uint32Array(memory.buffer, exports.test_stats() >>> 0, STATS_FIELDS.length);
-  return Object.fromEntries(STATS_FIELDS.map((name, i) => [name, words[i]]));
-}
+export const statsOf = (exports, memory) => statsAt(memory, exports.test_stats() >>> 0);
 
 // After the threads joined, on one thread: no two of their live blocks
 // overlap and none changed, malloc0_check holds and counts them all; then
@@ -116,7 +111,7 @@ function operateThread({ exports, memory, id, threads, operations, seed, rings, 
   // A block just allocated (fresh: not realloc's in place, which may stay
   // below a mark taken since).
   const track = (address, size, fresh = true) => {
-    if (address === 0) return false;
+    if (address === 0) return;
     if (address % 16 !== 0) fail(`block ${address} is not 16-aligned`);
     if (address + size > memory.buffer.byteLength) fail(`block ${address}+${size} ends outside memory`);
     if (exports.malloc_usable_size(address) >>> 0 < size) fail(`block ${address} is smaller than ${size}`);
@@ -124,10 +119,9 @@ function operateThread({ exports, memory, id, threads, operations, seed, rings, 
     const key = ((id + 1) << 24 ^ ++serial * 0x9e37) >>> 0;
     exports.pattern_fill(address, size, key);
     live.set(address, { size, key });
-    if (marks && step <= PINNED_STEPS) return true; // never picked: kept to the end
+    if (marks && step <= PINNED_STEPS) return; // never picked: kept to the end
     where.set(address, order.length);
     order.push(address);
-    return true;
   };
   const forget = (address) => {
     const index = where.get(address);
