@@ -246,21 +246,22 @@ typedef struct malloc0_stats stats_t;
  * with MALLOC0_CHECKS, naming the line in the debug build.  Invalid input
  * is rejected before the heap changes, so its trap first releases the
  * lock of a thread-safe build (release_before_trap), and other threads go
- * on; a broken invariant or a corrupt word keeps it. */
+ * on; a broken invariant or a corrupt word breaks the heap (heap_break),
+ * and every later call traps too. */
 static const char *trap_reason; /* set only by the debug build's traps */
 #ifdef MALLOC0_DEBUG
-#define trap_for(why) (trap_reason = (why), __builtin_trap())
-#define reject_input(why) (release_before_trap(), trap_for(why))
+#define reject_input(why) (release_before_trap(), trap_reason = (why), __builtin_trap())
+#define break_for(why) (trap_reason = (why), heap_break())
 #define CHECK_STRING(text) #text
 #define CHECK_LINE(line) CHECK_STRING(line)
 #define CHECK(invariant) \
-    ((invariant) ? (void)0 : trap_for("malloc0.c:" CHECK_LINE(__LINE__) ": broken: " #invariant))
+    ((invariant) ? (void)0 : break_for("malloc0.c:" CHECK_LINE(__LINE__) ": broken: " #invariant))
 #define TRUST(fact) \
-    (!MALLOC0_CHECKS || (fact) ? (void)0 : trap_for("malloc0.c:" CHECK_LINE(__LINE__) ": corrupt: " #fact))
+    (!MALLOC0_CHECKS || (fact) ? (void)0 : break_for("malloc0.c:" CHECK_LINE(__LINE__) ": corrupt: " #fact))
 #else
 #define reject_input(why) ((void)(why))
 #define CHECK(invariant) ((void)(0 && (invariant)))
-#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())
+#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : heap_break())
 #endif
 #define NOT_A_BLOCK ": the pointer is not a block in use (interior, misaligned, outside the heap, freed," \
     " released by a reset, or a mark)"
@@ -296,6 +297,9 @@ static const char *trap_reason; /* set only by the debug build's traps */
  * host allows it (malloc0_threads_may_wait), emscripten_futex_wait under
  * emscripten (which spins on a browser's main thread itself).  Elsewhere it
  * spins on.  A release wakes one waiter if the lock says there may be one.
+ * A trap that leaves the heap broken leaves the lock broken too, and wakes
+ * every waiter: whoever finds it so traps, rather than waiting forever for
+ * a holder that will never release it.
  */
 #if MALLOC0_THREADS
 
@@ -334,6 +338,9 @@ API_VOID(HELD_DECLARE)
 #define LOCK_FREE 0
 #define LOCK_HELD 1
 #define LOCK_WAITED 2
+#define LOCK_BROKEN 3
+/* A wake count that wakes every waiter. */
+#define WAKE_ALL 0x7fffffff
 /* Reads of a held lock before a thread that may block waits: a few hundred
  * nanoseconds, longer than most calls hold it.  Longer spins win little
  * with two threads on two cores and take the cores from a holder when
@@ -354,43 +361,60 @@ int emscripten_futex_wait(volatile void *address, __UINT32_TYPE__ value, double 
 int emscripten_futex_wake(volatile void *address, int count);
 static int lock_may_block(void) { return 1; }
 static void lock_wait(void) { emscripten_futex_wait(&heap_lock, LOCK_WAITED, __builtin_inf()); }
-static void lock_wake(void) { emscripten_futex_wake(&heap_lock, 1); }
+static void lock_wake(int count) { emscripten_futex_wake(&heap_lock, count); }
 #elif defined(__wasm__)
 /* memory.atomic.wait32 traps where the host may not block (a browser's main
  * thread), so a thread waits only where the host said it may. */
 static int lock_may_block(void) { return __atomic_load_n(&lock_may_wait, __ATOMIC_RELAXED); }
 static void lock_wait(void) { __builtin_wasm_memory_atomic_wait32(&heap_lock, LOCK_WAITED, -1); }
-static void lock_wake(void) { __builtin_wasm_memory_atomic_notify(&heap_lock, 1); }
+static void lock_wake(int count) { __builtin_wasm_memory_atomic_notify(&heap_lock, count); }
 #else
 /* Natively (the tests' build) a thread spins. */
 static int lock_may_block(void) { return 0; }
 static void lock_wait(void) {}
-static void lock_wake(void) {}
+static void lock_wake(int count) { (void)count; }
 #endif
+
+/* The heap is broken: so is the lock, for good, and every waiter wakes to
+ * find it so. */
+static __attribute__((noinline, cold, noreturn)) void heap_break(void)
+{
+    __atomic_store_n(&heap_lock, LOCK_BROKEN, __ATOMIC_RELEASE);
+    lock_wake(WAKE_ALL);
+    __builtin_trap();
+}
 
 /* A free lock is taken at the first read.  A held one is read again, as
  * reads leave the holder's release nothing to wake; after LOCK_SPINS reads,
  * a thread that may block marks the lock waited for and waits, and then
  * holds it so marked, as others may wait behind it.  (The count may wrap
- * in a thread that spins on.)  Out of line, as lock_drop: every public
- * function shares one copy, at every level. */
+ * in a thread that spins on.)  A broken lock traps, marked broken again if
+ * the mark overwrote it.  Out of line, as lock_drop: every public function
+ * shares one copy, at every level. */
 static __attribute__((noinline)) void lock_take(void)
 {
     unsigned spins = 0;
+    int state;
     for (;;) {
-        if (lock_state() == LOCK_FREE && lock_try())
+        state = lock_state();
+        if (state == LOCK_FREE && lock_try())
             return;
+        if (state == LOCK_BROKEN)
+            heap_break();
         if (++spins > LOCK_SPINS && lock_may_block())
             break;
     }
-    while (lock_swap(LOCK_WAITED) != LOCK_FREE)
+    while ((state = lock_swap(LOCK_WAITED)) != LOCK_FREE) {
+        if (state == LOCK_BROKEN)
+            heap_break();
         lock_wait();
+    }
 }
 
 static __attribute__((noinline)) void lock_drop(void)
 {
     if (lock_swap(LOCK_FREE) == LOCK_WAITED)
-        lock_wake();
+        lock_wake(1);
 }
 
 void malloc0_threads_may_wait(int may_wait) { __atomic_store_n(&lock_may_wait, may_wait, __ATOMIC_RELAXED); }
@@ -420,6 +444,7 @@ API_VOID(LOCKED_VOID)
 
 #define API(name) name
 #define release_before_trap() ((void)0)
+#define heap_break() __builtin_trap()
 
 #endif
 

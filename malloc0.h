@@ -112,8 +112,9 @@
  *     changes and releases the lock: other threads go on, and
  *     malloc0_trap_reason gives the reason of the last trap in any thread.
  *     A trap of the hardened heap, or of a broken invariant in the debug
- *     build, keeps the lock: the heap is done for, and every other
- *     thread's next call waits for the lock forever.
+ *     build, leaves the heap done for, and the lock broken: every later
+ *     call, in any thread, traps, and threads waiting for the lock wake
+ *     and trap, rather than waiting for it forever.
  *   - Cost: code for the lock (make size, README); two atomic
  *     read-modify-writes per call, which the single-threaded build does
  *     without (bench/RESULTS.md).
@@ -170,8 +171,9 @@
  * must agree with its check word; a gap record's seal; the retired chain,
  * which only runs up), it checks it, and traps, in every build with checks
  * (wasm `unreachable`, natively SIGILL): the heap is corrupt, nothing in it
- * can be trusted.  Such a trap happens at the operation that reads the
- * word, which may come long after the write.
+ * can be trusted, and in a thread-safe build every later call traps too.
+ * Such a trap happens at the operation that reads the word, which may come
+ * long after the write.
  * Natively, a corrupted link may instead end the program with SIGSEGV, a
  * read outside mapped memory, before its check; never with a write.
  * tests/attacks.test.mjs and the fuzzer's attacks (tests/native/model.c)

@@ -80,7 +80,7 @@ const GUARANTEES = {
   'hardened: the retired chain only runs up, below the peak': [[
     '        TRUST(next > stale_next && (next <= peak_tail || next == NO_STALE));\n', '']],
   'the hardened heap, all of it': [
-    ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())', '#define TRUST(fact) ((void)0)'],
+    ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : heap_break())', '#define TRUST(fact) ((void)0)'],
     ['    gap->seal = gap_seal(gap, gap_last);\n', ''],
     ['    scope->takes_check -= n * TAKES_SPREAD;\n', ''],
     ['    scope->takes_check = TAG_KEY;\n', '']],

@@ -100,3 +100,54 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
   exports.free(block);
   checkJoined(exports, memory, [live], start);
 });
+
+// One thread of the test below: allocates and frees until a call traps,
+// then reports it.
+const UNTIL_TRAP = `
+const { workerData: { module, memory, size, delay }, parentPort } = require('node:worker_threads');
+const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+exports.malloc0_threads_may_wait(1);
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
+let calls = 0;
+try {
+  for (;;) {
+    exports.free(exports.malloc(size));
+    calls += 2;
+  }
+} catch (error) {
+  parentPort.postMessage({ trapped: error instanceof WebAssembly.RuntimeError, calls });
+}`;
+
+function untilTrap(workerData, ms) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(UNTIL_TRAP, { eval: true, workerData });
+    const timer = setTimeout(() => {
+      worker.terminate();
+      reject(new Error(`a thread's call did not trap within ${ms} ms: it waits for the lock`));
+    }, ms);
+    worker.once('message', (message) => { clearTimeout(timer); resolve(message); });
+    worker.once('error', (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+// A write over a hole's back link (a program's bug) is found by the call
+// that takes the hole, which traps while it holds the lock.  The heap is
+// broken then, and so is the lock: every thread's next call traps, the
+// threads waiting for the lock included, rather than waiting forever.
+for (const build of ['default', 'debug']) {
+  test(`${build}: after a trap on a corrupt heap, every thread's call traps instead of waiting for the lock`, async () => {
+    const module = new WebAssembly.Module(readFileSync(modulePath(build)));
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+    const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+    const before = exports.malloc(100) >>> 0;
+    const hole = exports.malloc(1000) >>> 0;
+    exports.malloc(100);
+    exports.free(hole);
+    new Uint32Array(memory.buffer, hole + 4, 1)[0] = 0; // the back link
+    const threads = [{ size: 16, delay: 0 }, { size: 16, delay: 0 }, { size: 1000, delay: 50 }];
+    const results = await Promise.all(threads.map(({ size, delay }) => untilTrap({ module, memory, size, delay }, 20000)));
+    for (const { trapped } of results) assert.ok(trapped, 'the call failed, but not with a trap');
+    assert.throws(() => exports.free(before), WebAssembly.RuntimeError);
+    if (build === 'debug') assert.match(readCString(memory, exports.malloc0_trap_reason() >>> 0), /: corrupt: /);
+  });
+}
