@@ -222,6 +222,9 @@ typedef struct malloc0_stats stats_t;
 #else
 #define COLD __attribute__((noinline, cold))
 #endif
+/* INLINE helpers are inlined at every level: clang -Oz would call them,
+ * for more bytes than their code inlined (make size), and a call per use. */
+#define INLINE inline __attribute__((always_inline))
 
 /* MALLOC0_FAST=1 trades code for speed: a fast tail (see tail_take), and
  * in the default profile quick lists (see Quick lists).  Off by default,
@@ -858,7 +861,7 @@ static void prev_free_clear(uintptr_t block) { *tag_at(block) &= ~PREV_FREE; }
 static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
 
 /* Could a block of size bytes start at block (below the tail)? */
-static int block_fits(uintptr_t block, uintptr_t size)
+static INLINE int block_fits(uintptr_t block, uintptr_t size)
 {
     return size >= MIN_BLOCK && !(size & (GRAIN - 1)) && size <= heap_tail - block;
 }
@@ -1252,7 +1255,7 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
     return best;
 }
 
-static uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class_for(size), size, tries); }
+static INLINE uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class_for(size), size, tries); }
 
 /* A hole for a block of size bytes, split to that size and tagged in use,
  * or 0: the best fit among FIT_TRIES holes of the request's class, else
