@@ -104,9 +104,9 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
 // One thread of the test below: allocates and frees until a call traps,
 // then reports it.
 const UNTIL_TRAP = `
-const { workerData: { module, memory, size, delay }, parentPort } = require('node:worker_threads');
+const { workerData: { module, memory, mayWait, size, delay }, parentPort } = require('node:worker_threads');
 const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-exports.malloc0_threads_may_wait(1);
+exports.malloc0_threads_may_wait(mayWait ? 1 : 0);
 Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
 let calls = 0;
 try {
@@ -133,9 +133,10 @@ function untilTrap(workerData, ms) {
 // A write over a hole's back link (a program's bug) is found by the call
 // that takes the hole, which traps while it holds the lock.  The heap is
 // broken then, and so is the lock: every thread's next call traps, the
-// threads waiting for the lock included, rather than waiting forever.
-for (const build of ['default', 'debug']) {
-  test(`${build}: after a trap on a corrupt heap, every thread's call traps instead of waiting for the lock`, async () => {
+// threads spinning or waiting for the lock included, rather than waiting
+// forever.
+for (const [build, mayWait] of [['default', true], ['default', false], ['debug', true]]) {
+  test(`${build}: after a trap on a corrupt heap, every thread's call traps instead of ${mayWait ? 'waiting' : 'spinning'} forever`, async () => {
     const module = new WebAssembly.Module(readFileSync(modulePath(build)));
     const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
     const { exports } = new WebAssembly.Instance(module, { env: { memory } });
@@ -145,7 +146,8 @@ for (const build of ['default', 'debug']) {
     exports.free(hole);
     new Uint32Array(memory.buffer, hole + 4, 1)[0] = 0; // the back link
     const threads = [{ size: 16, delay: 0 }, { size: 16, delay: 0 }, { size: 1000, delay: 50 }];
-    const results = await Promise.all(threads.map(({ size, delay }) => untilTrap({ module, memory, size, delay }, 20000)));
+    const results = await Promise.all(threads.map(({ size, delay }) =>
+      untilTrap({ module, memory, mayWait, size, delay }, 20000)));
     for (const { trapped } of results) assert.ok(trapped, 'the call failed, but not with a trap');
     assert.throws(() => exports.free(before), WebAssembly.RuntimeError);
     if (build === 'debug') assert.match(readCString(memory, exports.malloc0_trap_reason() >>> 0), /: corrupt: /);
