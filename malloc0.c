@@ -946,12 +946,11 @@ static uintptr_t tail_reach(void)
     return MALLOC0_CHECKS && stale_next < end ? stale_next : end;
 }
 
-/* tail_take's long way: tail_move, then the limit renewed. */
+/* MALLOC0_FAST's long way: tail_move, then the limit renewed. */
 static COLD uintptr_t tail_take_far(uintptr_t size)
 {
     uintptr_t block = tail_move(size);
-    if (MALLOC0_FAST)
-        tail_limit = block ? tail_reach() : heap_tail;
+    tail_limit = block ? tail_reach() : heap_tail;
     return block;
 }
 
@@ -959,11 +958,14 @@ static COLD uintptr_t tail_take_far(uintptr_t size)
  * stays at or below tail_limit: memory holds it with a tag beyond, no gap
  * is in the way and no retired header lies below it.  Every other move
  * renews the limit (or lowers it to the tail, which sends the next take the
- * long way). */
+ * long way).  Without, every move is tail_move's, the way malloc usually
+ * takes: not COLD. */
 static uintptr_t tail_take(uintptr_t size)
 {
     uintptr_t block = heap_tail;
-    if (MALLOC0_FAST && size <= tail_limit - block) {
+    if (!MALLOC0_FAST)
+        return tail_move(size);
+    if (size <= tail_limit - block) {
         heap_tail = block + size;
         if (heap_tail > peak_tail)
             peak_tail = heap_tail;
