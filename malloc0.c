@@ -962,9 +962,10 @@ static COLD uintptr_t tail_take_far(uintptr_t size)
  * takes: not COLD. */
 static uintptr_t tail_take(uintptr_t size)
 {
-    uintptr_t block = heap_tail;
+    uintptr_t block;
     if (!MALLOC0_FAST)
         return tail_move(size);
+    block = heap_tail;
     if (size <= tail_limit - block) {
         heap_tail = block + size;
         if (heap_tail > peak_tail)

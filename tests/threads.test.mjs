@@ -17,22 +17,32 @@ const WORKER = new URL('./lib/threads_worker_node.mjs', import.meta.url);
 
 const modulePath = (build) => fileURLToPath(new URL(`../build/test-threads/${build}.wasm`, import.meta.url));
 
-// Resolves to the worker's live blocks; with ms, rejects if it is not done
-// by then (and stops it).
-function runWorker(workerData, ms) {
+// Resolves to the first message of new Worker(source, options); with ms,
+// rejects with the message late if none came by then (and stops it).
+function firstMessage(source, options, ms, late) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData });
+    const worker = new Worker(source, options);
     const timer = ms && setTimeout(() => {
       worker.terminate();
-      reject(new Error(`the worker was not done after ${ms} ms`));
+      reject(new Error(late));
     }, ms);
-    worker.once('message', ({ live, error }) => {
+    worker.once('message', (message) => {
       clearTimeout(timer);
-      if (error) reject(new Error(error));
-      else resolve(live);
+      resolve(message);
     });
-    worker.once('error', reject);
+    worker.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
+}
+
+// Resolves to the worker's live blocks; with ms, rejects if it is not done
+// by then (and stops it).
+async function runWorker(workerData, ms) {
+  const { live, error } = await firstMessage(WORKER, { workerData }, ms, `the worker was not done after ${ms} ms`);
+  if (error) throw new Error(error);
+  return live;
 }
 
 const sharedInts = (count) => new Int32Array(new SharedArrayBuffer(4 * count));
@@ -108,27 +118,14 @@ const { workerData: { module, memory, mayWait, size, delay }, parentPort } = req
 const { exports } = new WebAssembly.Instance(module, { env: { memory } });
 exports.malloc0_threads_may_wait(mayWait ? 1 : 0);
 Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
-let calls = 0;
 try {
-  for (;;) {
-    exports.free(exports.malloc(size));
-    calls += 2;
-  }
+  for (;;) exports.free(exports.malloc(size));
 } catch (error) {
-  parentPort.postMessage({ trapped: error instanceof WebAssembly.RuntimeError, calls });
+  parentPort.postMessage({ trapped: error instanceof WebAssembly.RuntimeError });
 }`;
 
-function untilTrap(workerData, ms) {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(UNTIL_TRAP, { eval: true, workerData });
-    const timer = setTimeout(() => {
-      worker.terminate();
-      reject(new Error(`a thread's call did not trap within ${ms} ms: it waits for the lock`));
-    }, ms);
-    worker.once('message', (message) => { clearTimeout(timer); resolve(message); });
-    worker.once('error', (error) => { clearTimeout(timer); reject(error); });
-  });
-}
+const untilTrap = (workerData, ms) => firstMessage(UNTIL_TRAP, { eval: true, workerData }, ms,
+  `a thread's call did not trap within ${ms} ms: it waits for the lock`);
 
 // A write over a hole's back link (a program's bug) is found by the call
 // that takes the hole, which traps while it holds the lock.  The heap is
