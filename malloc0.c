@@ -702,13 +702,13 @@ static uintptr_t gap_in_way(uintptr_t tail, uintptr_t size)
 /* The gap ahead now lies below the tail, under its gap block. */
 static void gap_pass(void) { gap_passed = gap_ahead(); }
 
-/* A reset to mark, taken when passed was the last gap below the tail: the
- * mark's record says so, so it is checked (TRUST): below the mark, and the
- * gap after it above. */
+/* A reset to mark, taken when passed was the last gap below the tail (0:
+ * first_gap, as base_scope says): the mark's record says so, so it is
+ * checked (TRUST): below the mark, and the gap after it above. */
 static void gaps_reset(link_t passed, uintptr_t mark)
 {
     struct gap *ahead;
-    gap_passed = (struct gap *)passed;
+    gap_passed = passed ? (struct gap *)passed : &first_gap;
     ahead = gap_ahead();
     TRUST(passed < mark && (!ahead || ahead->begin > mark));
 }
@@ -1106,16 +1106,20 @@ static unsigned class_above(const class_set *set, unsigned class)
 struct scope {
     tag_t takes;       /* free_get_mark calls on this mark, less pops */
     tag_t takes_check; /* TAG_KEY - takes * TAKES_SPREAD (see takes_add) */
-    link_t floor;      /* where the scope starts: its mark */
+    link_t floor;      /* where the scope starts: its mark (base_scope: 0) */
     link_t outer;      /* the record of the scope around this one */
-    link_t gaps;       /* the last gap passed below the mark */
+    link_t gaps;       /* the last gap passed below the mark (0: none) */
     class_set classes; /* the classes whose lists are not empty */
     link_t heads[CLASS_COUNT];
 };
 
 #define RECORD_BYTES (INDEX ? sizeof(struct scope) : __builtin_offsetof(struct scope, classes))
 
-static struct scope base_scope = {.takes_check = TAG_KEY, .floor = INITIAL_HEAP_START, .gaps = FIRST_GAP};
+/* All zeros, so that the record lies in .bss: with one word set, all of
+ * it (448 bytes of list heads) would be in a module's data.  Its floor is
+ * 0, below any block; a mark at the heap start counts on it, and its takes
+ * count nothing. */
+static struct scope base_scope;
 /* The scope that blocks are allocated in. */
 static struct scope *scope_now = &base_scope;
 static class_set hole_classes;
@@ -1335,10 +1339,10 @@ static int holes_consistent(uintptr_t listed, uintptr_t marks)
     unsigned class;
     if (!INDEX)
         return listed == 0;
-    if (base_scope.floor != HEAP_START)
+    if (base_scope.floor)
         return 0;
     for (;;) {
-        uintptr_t floor = scope->floor;
+        uintptr_t floor = scope == &base_scope ? HEAP_START : scope->floor;
         if (scope != &base_scope && (scope != record_before(floor) || !mark_block_ends_at(floor)))
             return 0;
         for (class = 0; class < CLASS_COUNT; class++)
@@ -1452,7 +1456,7 @@ static void block_release(uintptr_t block);
 static int quick_sound(uintptr_t block, uintptr_t size)
 {
     tag_t tag = tag_make(size, QUICK_FLAGS);
-    return block - scope_now->floor < heap_tail - scope_now->floor && size <= heap_tail - block &&
+    return block - HEAP_START < heap_tail - HEAP_START && block >= scope_now->floor && size <= heap_tail - block &&
            (*tag_at(block) & ~PREV_FREE) == tag && *tag_at(block + size - TAG_BYTES) == tag;
 }
 
@@ -1557,7 +1561,7 @@ static int quick_consistent(uintptr_t quick)
         for (block = quick_heads[class]; block; block = *hole_next(block), bytes += (class + 1) * GRAIN)
             if (++listed > quick || kind_of(*tag_at(block)) != KIND_QUICK ||
                 hole_size(block) != (class + 1) * GRAIN || block < scope_now->floor ||
-                block >= heap_tail)
+                block - HEAP_START >= heap_tail - HEAP_START)
                 return 0;
     return listed == quick && quick == quick_count && bytes == quick_bytes;
 }
@@ -1833,10 +1837,11 @@ size_t API(malloc_usable_size)(void *p)
 /* The record in the mark block that ends at mark. */
 static struct scope *record_before(uintptr_t mark) { return (struct scope *)(mark - MARK_BLOCK + TAG_BYTES); }
 
-/* The record of the mark that ends at mark; the heap start has base_scope. */
+/* The record of the mark that ends at mark; the heap start (and base_scope's
+ * floor, 0) has base_scope. */
 static struct scope *scope_of_mark(uintptr_t mark)
 {
-    return mark == HEAP_START ? &base_scope : record_before(mark);
+    return mark <= HEAP_START ? &base_scope : record_before(mark);
 }
 
 /* Is the block that ends at mark a mark block whose record names it? */
@@ -1857,7 +1862,7 @@ static COLD struct scope *reset_to(uintptr_t mark)
     tail_reset(mark);
     gaps_reset(scope->gaps, mark);
     scope_empty(scope);
-    CHECK(heap_tail == mark && scope->floor == mark);
+    CHECK(heap_tail == mark && (scope == &base_scope || scope->floor == mark));
     return scope;
 }
 
@@ -1868,7 +1873,6 @@ static __attribute__((unused)) void heap_open(void)
     heap_tail = base_mark = peak_tail = tail_limit = HEAP_START;
     stale_next = NO_STALE;
     scope_now = &base_scope;
-    base_scope.floor = HEAP_START;
     scope_empty(&base_scope);
     quick_forget();
 }
@@ -1901,7 +1905,7 @@ COLD void *API(free_get_mark)(void)
     uintptr_t block;
     struct scope *scope;
     quick_flush(); /* they would be in the scope around the new one */
-    if (heap_tail != scope_now->floor) {
+    if (heap_tail != HEAP_START && heap_tail != scope_now->floor) {
         if (!(block = block_append(MARK_BLOCK, MARK_BIT)))
             return 0;
         scope = (struct scope *)(block + TAG_BYTES);

@@ -190,6 +190,33 @@ for (const build of WITH_FAST) {
     shadow.assertAgrees();
   });
 
+  test(`on a fresh heap, marks and resets come before the first block and take none, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    const start = heap.stats().heap_base;
+    assert.ok(heap.check(), 'a fresh heap walks whole');
+    heap.freeAll();
+    heap.freeToMark(start);
+    heap.popMark(start);
+    const mark = heap.getMark();
+    assert.equal(mark, start, 'a mark at the heap start is the heap start');
+    assert.equal(heap.getMark(), start, 'taken again, the same');
+    heap.freeAllMark();
+    assert.equal(heap.stats().tail, start, 'no mark block');
+    assert.equal(heap.stats().marks, 0);
+    const first = shadow.malloc(24);
+    assert.equal(first, start + 4, 'the first block starts the heap');
+    const inner = heap.getMark();
+    assert.notEqual(inner, start, 'a mark above a block takes a block');
+    shadow.malloc(100);
+    shadow.releaseAfter(0);
+    heap.freeToMark(mark);
+    assert.equal(heap.stats().tail, start, 'a reset to the heap start releases everything');
+    assert.equal(shadow.malloc(24), first);
+    shadow.assertAgrees();
+    assert.ok(heap.check());
+  });
+
   test(`a mark taken twice at one tail ends at its second pop, ${build.name}`, () => {
     const heap = loadHeap(build);
     const shadow = new Shadow(heap);

@@ -35,13 +35,17 @@ export function* sections(bytes) {
 }
 
 const CODE = 10;
+const DATA = 11;
 const CUSTOM = 0;
 const FUNCTION_NAMES = 1;
 
-export function codeSectionBytes(bytes) {
-  for (const { id, start, end } of sections(bytes)) if (id === CODE) return end - start;
+function sectionBytes(bytes, wanted) {
+  for (const { id, start, end } of sections(bytes)) if (id === wanted) return end - start;
   return 0;
 }
+
+export const codeSectionBytes = (bytes) => sectionBytes(bytes, CODE);
+export const dataSectionBytes = (bytes) => sectionBytes(bytes, DATA);
 
 export function functionNames(bytes) {
   const names = [];
