@@ -834,13 +834,17 @@ static void free_block_set(uintptr_t block, uintptr_t size)
  * with MARK_BIT; without quick lists, no tag in the layout does. */
 static int hole_tag(tag_t tag) { return QUICK ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : tag & FREE_BIT; }
 
+/* Does a block start at an address in the heap, below the tail?  The
+ * one test that comes before any read of a block a caller or a link names. */
+static int in_heap(uintptr_t block) { return block - HEAP_START < heap_tail - HEAP_START; }
+
 /* Does block hold a hole the heap may trust: inside the heap, ending below
  * the tail, its footer equal to its header?  Nothing is read before the
  * address is known to lie inside the heap. */
 static int hole_whole(uintptr_t block)
 {
     tag_t header;
-    if (block - HEAP_START >= heap_tail - HEAP_START)
+    if (!in_heap(block))
         return 0;
     header = *tag_at(block);
     return free_size(header) < heap_tail - block &&
@@ -873,7 +877,7 @@ static INLINE int block_fits(uintptr_t block, uintptr_t size)
 static int block_in_use(uintptr_t block)
 {
     tag_t header, next;
-    if (block - HEAP_START >= heap_tail - HEAP_START || !payload_aligned(block + TAG_BYTES))
+    if (!in_heap(block) || !payload_aligned(block + TAG_BYTES))
         return 0;
     header = *tag_at(block);
     if ((header & (FREE_BIT | MARK_BIT)) || !block_fits(block, used_size(header)))
@@ -1456,7 +1460,7 @@ static void block_release(uintptr_t block);
 static int quick_sound(uintptr_t block, uintptr_t size)
 {
     tag_t tag = tag_make(size, QUICK_FLAGS);
-    return block - HEAP_START < heap_tail - HEAP_START && block >= scope_now->floor && size <= heap_tail - block &&
+    return in_heap(block) && block >= scope_now->floor && size <= heap_tail - block &&
            (*tag_at(block) & ~PREV_FREE) == tag && *tag_at(block + size - TAG_BYTES) == tag;
 }
 
@@ -1560,8 +1564,7 @@ static int quick_consistent(uintptr_t quick)
     for (class = 0; QUICK && class < QUICK_CLASSES; class++)
         for (block = quick_heads[class]; block; block = *hole_next(block), bytes += (class + 1) * GRAIN)
             if (++listed > quick || kind_of(*tag_at(block)) != KIND_QUICK ||
-                hole_size(block) != (class + 1) * GRAIN || block < scope_now->floor ||
-                block - HEAP_START >= heap_tail - HEAP_START)
+                hole_size(block) != (class + 1) * GRAIN || block < scope_now->floor || !in_heap(block))
                 return 0;
     return listed == quick && quick == quick_count && bytes == quick_bytes;
 }

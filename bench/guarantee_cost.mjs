@@ -52,7 +52,7 @@ const GUARANTEES = {
   'free ignores pointers that are not blocks in use': [[
     '    if (!MALLOC0_CHECKS)\n        return p ? block : 0;', '    return p ? block : 0;']],
   'free checks the header after the block as well': [
-    ['    tag_t header, next;\n    if (block - HEAP_START', '    tag_t header;\n    if (block - HEAP_START'],
+    ['    tag_t header, next;\n    if (!in_heap(block)', '    tag_t header;\n    if (!in_heap(block)'],
     ['    block += used_size(header);\n    if (block == heap_tail)\n        return 1;\n    next = *tag_at(block);\n' +
      '    return !(next & PREV_FREE) && block_fits(block, tag_size(next));', '    return 1;']],
   'sizes in accepted headers are scrambled (common data never reads as one)': [[
