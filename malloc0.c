@@ -162,7 +162,8 @@
  * records.  Each is checked (TRUST) where the allocator is about to believe
  * it, so that a stray write traps rather than steering the next write:
  *   - a hole it takes, splits or merges lies in the heap, ends below the
- *     tail, and its footer equals its header (hole_whole);
+ *     tail, its footer equals its header, and (with quick lists) its
+ *     header is not a quick block's (hole_whole);
  *   - a hole it unlinks is pointed at by what its back link names, and its
  *     next hole points back at it; a head it links under points back;
  *   - a quick block lies in the current scope below the tail, its header
@@ -840,14 +841,16 @@ static int in_heap(uintptr_t block) { return block - HEAP_START < heap_tail - HE
 
 /* Does block hold a hole the heap may trust: inside the heap, ending below
  * the tail, its footer equal to its header?  Nothing is read before the
- * address is known to lie inside the heap. */
+ * address is known to lie inside the heap.  A quick block's tags agree as
+ * a hole's do, so with quick lists the header must say hole: else a
+ * PREV_FREE bit forged after a quick block would merge it, still stacked. */
 static int hole_whole(uintptr_t block)
 {
     tag_t header;
     if (!in_heap(block))
         return 0;
     header = *tag_at(block);
-    return free_size(header) < heap_tail - block &&
+    return (!QUICK || hole_tag(header)) && free_size(header) < heap_tail - block &&
            *tag_at(block + free_size(header) - TAG_BYTES) == header;
 }
 
