@@ -162,8 +162,8 @@
  * records.  Each is checked (TRUST) where the allocator is about to believe
  * it, so that a stray write traps rather than steering the next write:
  *   - a hole it takes, splits or merges lies in the heap, ends below the
- *     tail, its footer equals its header, and (with quick lists) its
- *     header is not a quick block's (hole_whole);
+ *     tail, its footer equals its header, and its header says hole, not
+ *     a quick block or zeros (hole_whole);
  *   - a hole it unlinks is pointed at by what its back link names, and its
  *     next hole points back at it; a head it links under points back;
  *   - a quick block lies in the current scope below the tail, its header
@@ -840,17 +840,19 @@ static int hole_tag(tag_t tag) { return QUICK ? (tag & (FREE_BIT | MARK_BIT)) ==
 static int in_heap(uintptr_t block) { return block - HEAP_START < heap_tail - HEAP_START; }
 
 /* Does block hold a hole the heap may trust: inside the heap, ending below
- * the tail, its footer equal to its header?  Nothing is read before the
- * address is known to lie inside the heap.  A quick block's tags agree as
- * a hole's do, so with quick lists the header must say hole: else a
- * PREV_FREE bit forged after a quick block would merge it, still stacked. */
+ * the tail, its header saying hole and its footer equal to it?  Nothing is
+ * read before the address is known to lie inside the heap.  Equal tags
+ * alone do not make a hole: a zero header after a zero word passes as a
+ * hole of size 0, and a quick block's tags agree as a hole's do, so a
+ * PREV_FREE bit forged after zeroed data or a stacked quick block would
+ * merge it and move the tail into a live block. */
 static int hole_whole(uintptr_t block)
 {
     tag_t header;
     if (!in_heap(block))
         return 0;
     header = *tag_at(block);
-    return (!QUICK || hole_tag(header)) && free_size(header) < heap_tail - block &&
+    return hole_tag(header) && free_size(header) < heap_tail - block &&
            *tag_at(block + free_size(header) - TAG_BYTES) == header;
 }
 

@@ -165,13 +165,14 @@
  * The last three rows are the hardened heap: a bug in the program must not
  * turn into a write that an attacker chooses.  Before the allocator trusts
  * a word that a buggy program can write (a free block's header and footer,
- * which must agree and lie inside the heap; the links of a list, whose
- * neighbours must point back at it; a quick block's tags; a record's links,
- * which must lead to a record its mark holds, and its count of takes, which
- * must agree with its check word; a gap record's seal; the retired chain,
- * which only runs up), it checks it, and traps, in every build with checks
- * (wasm `unreachable`, natively SIGILL): the heap is corrupt, nothing in it
- * can be trusted, and in a thread-safe build every later call traps too.
+ * which must agree, say free and lie inside the heap; the links of a
+ * list, whose neighbours must point back at it; a quick block's tags; a
+ * record's links, which must lead to a record its mark holds, and its count
+ * of takes, which must agree with its check word; a gap record's seal; the
+ * retired chain, which only runs up), it checks it, and traps, in every
+ * build with checks (wasm `unreachable`, natively SIGILL): the heap is
+ * corrupt, nothing in it can be trusted, and in a thread-safe build every
+ * later call traps too.
  * Such a trap happens at the operation that reads the word, which may come
  * long after the write.
  * Natively, a corrupted link may instead end the program with SIGSEGV, a

@@ -137,6 +137,7 @@ const SCENARIOS = {
   // count of takes lowered would end it at the first pop, and free_all
   // would then release the block below it.
   records: {
+    title: 'a mark\'s record',
     setup(heap, shadow) {
       const first = shadow.malloc(100);
       const outerPoint = shadow.now();
@@ -169,6 +170,31 @@ const SCENARIOS = {
           (s) => { s.releaseAfter(outerPoint); s.heap.popMark(outer); },
           (s) => { s.releaseAfter(outerPoint); s.heap.freeAll(); },
           (s) => s.malloc(1000),
+        ],
+      };
+    },
+  },
+  // A mark taken after a block whose data is zeros but for its last word, a
+  // size: a PREV_FREE bit forged on the mark's header makes that word read
+  // as a hole's footer, and the zeros below as the hole's tags, so a pop
+  // would move the tail into the block.
+  zeroed: {
+    title: 'a mark after zeroed data',
+    setup(heap, shadow) {
+      const data = heap.calloc(1, heap.markBlock * 4);
+      const size = heap.usableSize(data); // the block's last word is its data
+      shadow.add(data, size, false);
+      const mark = heap.getMark();
+      const header = mark - heap.markBlock;
+      poke(heap, data + size - 4, heap.markBlock * 2);
+      return {
+        words: [header],
+        live: [data],
+        spans: [heap.markBlock, heap.blockSize(size)],
+        ops: [
+          (s) => { s.heap.popMark(mark); },
+          (s) => s.malloc(size / 4),
+          (s) => s.malloc(size),
         ],
       };
     },
@@ -255,7 +281,7 @@ function attack(build, scenario, index, value) {
 
 for (const build of WITH_FAST) {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
-    test(`a corrupted word of ${name === 'records' ? 'a mark\'s record' : `a ${name}`} traps or harms no live block, ${build.name}`, (t) => {
+    test(`a corrupted word of ${scenario.title ?? `a ${name}`} traps or harms no live block, ${build.name}`, (t) => {
       const probe = loadHeap(build);
       const context = scenario.setup(probe, new Shadow(probe), new Foreign(probe));
       const tally = { trap: 0, intact: 0, forged: 0 };
