@@ -19,8 +19,9 @@ const FRAMES = 3000; // frame_loop: memory at frame 500 against frame 3,000
 const dir = new URL('../build/bench/', import.meta.url);
 const here = new URL('./', import.meta.url);
 
-// malloc0-Oz: the default profile compiled at -Oz; malloc0-fast: built with MALLOC0_FAST=1; malloc0-threadsafe: built for
-// threads (MALLOC0_THREADS: -matomics, shared memory), run on one thread.
+// malloc0-Oz: the default profile compiled at -Oz; malloc0-fast: built
+// with MALLOC0_FAST=1; malloc0-threadsafe: built for threads
+// (MALLOC0_THREADS: -matomics, shared memory), run on one thread.
 // The em- modules: the same driver built by emcc over malloc0, emmalloc and
 // emscripten's dlmalloc (standalone wasm).
 // original: the first malloc0 (bench/original.c), on the LIFO workload only:
