@@ -3,7 +3,7 @@
 // binaryen's wasm-opt out), and prints the bytes of the module each gives
 // as a markdown table (make bench puts it in bench/RESULTS.md).
 import { execSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { README, commands, fences, read } from '../tests/lib/readme.mjs';
@@ -12,6 +12,7 @@ const OUTPUT = 'str_toggle.wasm';
 const SOURCES = ['malloc0.h', 'malloc0.c', 'examples/str_toggle/str_toggle.c'];
 const root = new URL('../', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'malloc0-lines-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 for (const file of SOURCES) {
   mkdirSync(dirname(join(scratch, file)), { recursive: true });
   copyFileSync(join(root, file), join(scratch, file));

@@ -5,10 +5,10 @@
 // README's other build lines (flags, threads, wasi-libc, emscripten), over copies of
 // the example sources they name, and its greet.html in Chromium.
 // make test sets MALLOC0_TEST_CC to its clang, which runs as "clang" here.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,9 +20,17 @@ const readme = read(README);
 const EXTENSIONS = { c: '.c', js: '.mjs', html: '.html' };
 const CHROMIUM = '/usr/bin/chromium';
 
+// A folder of its own under the system's temporary one, removed when the
+// file's tests are done.
+function scratch(prefix) {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+  return folder;
+}
+
 // The clang make test uses, as the "clang" the README's commands name.
 function environment() {
-  const bin = mkdtempSync(join(tmpdir(), 'malloc0-bin-'));
+  const bin = scratch('malloc0-bin-');
   const clang = process.env.MALLOC0_TEST_CC;
   if (!clang) return process.env;
   symlinkSync(execFileSync('sh', ['-c', `readlink -f "$(command -v ${clang})"`], { encoding: 'utf8' }).trim(),
@@ -69,7 +77,7 @@ function follow(folder, text) {
 }
 
 test('the README\'s minimal example, with only the two files, builds, runs and prints what it shows', async () => {
-  const folder = mkdtempSync(join(tmpdir(), 'malloc0-newcomer-'));
+  const folder = scratch('malloc0-newcomer-');
   copy(folder, ['malloc0.h', 'malloc0.c']);
   const ran = follow(folder, section(readme, '## Use it in your project'));
   assert.ok(ran.some((b) => b.startsWith('clang ') && b.includes('greet.wasm')), 'the greet build line ran');
@@ -94,7 +102,7 @@ test('the README\'s minimal example, with only the two files, builds, runs and p
 });
 
 test('the README\'s thread-safe build runs in Node workers and prints what it shows', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'malloc0-newcomer-'));
+  const folder = scratch('malloc0-newcomer-');
   copy(folder, ['malloc0.h', 'malloc0.c']);
   const ran = follow(folder, section(readme, '## Threads'));
   assert.ok(ran.some((b) => b.includes('-matomics') && b.includes('--shared-memory')), 'the thread-safe build line ran');
@@ -102,7 +110,7 @@ test('the README\'s thread-safe build runs in Node workers and prints what it sh
 });
 
 test('the README\'s wasi-libc and emscripten lines build programs that run', () => {
-  const folder = mkdtempSync(join(tmpdir(), 'malloc0-newcomer-'));
+  const folder = scratch('malloc0-newcomer-');
   copy(folder, ['malloc0.h', 'malloc0.c']);
   const ran = follow(folder, section(readme, '## wasi-libc and emscripten'));
   assert.equal(ran.length, 2, 'a wasi block and an emscripten block');
