@@ -4,14 +4,13 @@
 // one markdown table (make bench puts it in bench/RESULTS.md). A patch that
 // no longer applies fails loudly: update it along with malloc0.c.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchFolder } from '../tests/lib/scratch.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
 const source = readFileSync(join(root, 'malloc0.c'), 'utf8');
-const scratch = mkdtempSync(join(tmpdir(), 'malloc0-cost-'));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchFolder('malloc0-cost-');
 const CORE = ['malloc', 'free'];
 const SEED = [...CORE, 'free_all', 'free_all_mark', 'free_get_mark', 'free_to_mark'];
 const MARKS = [...SEED, 'free_pop_mark'];

@@ -3,20 +3,15 @@
 // binaryen's wasm-opt out), and prints the bytes of the module each gives
 // as a markdown table (make bench puts it in bench/RESULTS.md).
 import { execSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { README, commands, fences, read } from '../tests/lib/readme.mjs';
+import { copyInto, scratchFolder } from '../tests/lib/scratch.mjs';
 
 const OUTPUT = 'str_toggle.wasm';
 const SOURCES = ['malloc0.h', 'malloc0.c', 'examples/str_toggle/str_toggle.c'];
-const root = new URL('../', import.meta.url).pathname;
-const scratch = mkdtempSync(join(tmpdir(), 'malloc0-lines-'));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
-for (const file of SOURCES) {
-  mkdirSync(dirname(join(scratch, file)), { recursive: true });
-  copyFileSync(join(root, file), join(scratch, file));
-}
+const scratch = scratchFolder('malloc0-lines-');
+copyInto(scratch, SOURCES);
 
 const lines = fences(read(README)).filter((f) => f.lang === 'sh').flatMap((f) => commands(f.body))
   .filter(({ command }) => command.startsWith('clang ') && command.includes(`-o ${OUTPUT} `));

@@ -5,14 +5,14 @@
 // README's other build lines (flags, threads, wasi-libc, emscripten), over copies of
 // the example sources they name, and its greet.html in Chromium.
 // make test sets MALLOC0_TEST_CC to its clang, which runs as "clang" here.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { README, fences, read, section } from './lib/readme.mjs';
+import { copyInto, scratchFolder } from './lib/scratch.mjs';
 import { serve } from '../examples/serve.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -20,17 +20,9 @@ const readme = read(README);
 const EXTENSIONS = { c: '.c', js: '.mjs', html: '.html' };
 const CHROMIUM = '/usr/bin/chromium';
 
-// A folder of its own under the system's temporary one, removed when the
-// file's tests are done.
-function scratch(prefix) {
-  const folder = mkdtempSync(join(tmpdir(), prefix));
-  after(() => rmSync(folder, { recursive: true, force: true }));
-  return folder;
-}
-
 // The clang make test uses, as the "clang" the README's commands name.
 function environment() {
-  const bin = scratch('malloc0-bin-');
+  const bin = scratchFolder('malloc0-bin-');
   const clang = process.env.MALLOC0_TEST_CC;
   if (!clang) return process.env;
   symlinkSync(execFileSync('sh', ['-c', `readlink -f "$(command -v ${clang})"`], { encoding: 'utf8' }).trim(),
@@ -38,13 +30,6 @@ function environment() {
   return { ...process.env, PATH: `${bin}:${process.env.PATH}` };
 }
 const env = environment();
-
-function copy(folder, files) {
-  for (const file of files) {
-    mkdirSync(dirname(join(folder, file)), { recursive: true });
-    copyFileSync(join(root, file), join(folder, file));
-  }
-}
 
 // Follows a section's blocks: a code block is the file its prose last
 // names, a shell block runs, and a plain block is what the last one printed.
@@ -59,7 +44,7 @@ function follow(folder, text) {
       writeFileSync(join(folder, names.at(-1)), body);
     } else if (lang === 'sh') {
       const sources = [...body.matchAll(/examples\/[\w/]+\.c/g)].map((m) => m[0]);
-      copy(folder, sources);
+      copyInto(folder, sources);
       // Debian's emcc runs binaryen's wasm-opt, which its package brings to
       // /usr/bin, whatever PATH says (as EMCC in the Makefile).
       const blockEnv = body.includes('emcc ') ? { ...env, PATH: `${env.PATH}:/usr/bin` } : env;
@@ -77,8 +62,8 @@ function follow(folder, text) {
 }
 
 test('the README\'s minimal example, with only the two files, builds, runs and prints what it shows', async () => {
-  const folder = scratch('malloc0-newcomer-');
-  copy(folder, ['malloc0.h', 'malloc0.c']);
+  const folder = scratchFolder('malloc0-newcomer-');
+  copyInto(folder, ['malloc0.h', 'malloc0.c']);
   const ran = follow(folder, section(readme, '## Use it in your project'));
   assert.ok(ran.some((b) => b.startsWith('clang ') && b.includes('greet.wasm')), 'the greet build line ran');
   assert.ok(ran.some((b) => b.startsWith('node greet.mjs')), 'the Node script ran');
@@ -102,16 +87,16 @@ test('the README\'s minimal example, with only the two files, builds, runs and p
 });
 
 test('the README\'s thread-safe build runs in Node workers and prints what it shows', () => {
-  const folder = scratch('malloc0-newcomer-');
-  copy(folder, ['malloc0.h', 'malloc0.c']);
+  const folder = scratchFolder('malloc0-newcomer-');
+  copyInto(folder, ['malloc0.h', 'malloc0.c']);
   const ran = follow(folder, section(readme, '## Threads'));
   assert.ok(ran.some((b) => b.includes('-matomics') && b.includes('--shared-memory')), 'the thread-safe build line ran');
   assert.ok(ran.some((b) => b.startsWith('node threads.mjs')), 'the workers ran');
 });
 
 test('the README\'s wasi-libc and emscripten lines build programs that run', () => {
-  const folder = scratch('malloc0-newcomer-');
-  copy(folder, ['malloc0.h', 'malloc0.c']);
+  const folder = scratchFolder('malloc0-newcomer-');
+  copyInto(folder, ['malloc0.h', 'malloc0.c']);
   const ran = follow(folder, section(readme, '## wasi-libc and emscripten'));
   assert.equal(ran.length, 2, 'a wasi block and an emscripten block');
   const words = execFileSync('node', ['--no-warnings', join(root, 'examples/wasi/run.mjs'), join(folder, 'words.wasm')],
