@@ -214,12 +214,14 @@ typedef struct malloc0_stats stats_t;
 /* The optimization level chooses inlining, nothing else.  The compiler
  * inlines the short helpers that run on nearly every call; rare, long ways
  * (growing memory, flushing quick lists, resets, marks, aligned blocks,
- * diagnostics) are COLD: kept out of line and compiled for size when
- * optimizing for speed, so that -O2 and -O3 grow only the paths that pay
- * for it.  For size (-Os, -Oz) the compiler chooses.  The same calls give
+ * trimming and moving blocks in realloc, diagnostics) are COLD: kept out
+ * of line and compiled for size (minsize) when optimizing for speed, so
+ * that -O2 and -O3 grow only the paths that pay for it.  For size (-Os, -Oz) the compiler chooses.  The same calls give
  * the same heap at every level. */
 #ifdef __OPTIMIZE_SIZE__
 #define COLD
+#elif __has_attribute(minsize)
+#define COLD __attribute__((noinline, cold, minsize))
 #else
 #define COLD __attribute__((noinline, cold))
 #endif
@@ -1608,7 +1610,7 @@ static void block_release(uintptr_t block)
 
 /* Shrinks a block in use to size bytes, releasing the rest if it can be a
  * block of its own. */
-static void block_trim(uintptr_t block, tag_t size)
+static COLD void block_trim(uintptr_t block, tag_t size)
 {
     uintptr_t rest = block_size(block) - size;
     if (rest < MIN_BLOCK)
@@ -1762,10 +1764,22 @@ void *API(calloc)(size_t count, size_t each)
     return (void *)payload;
 }
 
+/* Moves a block in use to a new one of n bytes, which has room for all of
+ * its payload; returns the new payload, or 0 with the block untouched.  Out
+ * of line: the copy outweighs a call. */
+static COLD void *block_move(uintptr_t block, size_t n, tag_t have)
+{
+    void *moved;
+    if (!(moved = API(malloc)(n)))
+        return 0;
+    words_copy((uintptr_t)moved, block + TAG_BYTES, have - TAG_BYTES);
+    block_free(block);
+    return moved;
+}
+
 void *API(realloc)(void *p, size_t n)
 {
     uintptr_t block;
-    void *moved;
     tag_t size, have;
     if (!p)
         return API(malloc)(n);
@@ -1778,11 +1792,7 @@ void *API(realloc)(void *p, size_t n)
     }
     if (block_grow(block, size))
         return p;
-    if (!(moved = API(malloc)(n)))
-        return 0;
-    words_copy((uintptr_t)moved, (uintptr_t)p, have - TAG_BYTES);
-    block_free(block);
-    return moved;
+    return block_move(block, n, have);
 }
 
 /*
