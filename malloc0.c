@@ -1110,7 +1110,6 @@ static unsigned class_above(const class_set *set, unsigned class)
  * A scope's record: the payload of its mark block, or base_scope for the
  * heap below the first mark.  Its lists hold the holes between its floor
  * and the next mark; a head counts only while its class's bit is set.
- * The current scope's set lives in hole_classes, where malloc reads it.
  * The index (classes and heads) comes last: the tiny profile's mark blocks
  * end before it.
  */
@@ -1133,13 +1132,6 @@ struct scope {
 static struct scope base_scope;
 /* The scope that blocks are allocated in. */
 static struct scope *scope_now = &base_scope;
-static class_set hole_classes;
-
-/* Where the set of scope's classes is kept now. */
-static class_set *classes_of(struct scope *scope)
-{
-    return scope == scope_now ? &hole_classes : &scope->classes;
-}
 
 static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
 static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
@@ -1160,7 +1152,7 @@ static unsigned hole_class(tag_t size)
 static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(hole_size(block));
-    class_set *classes = classes_of(scope);
+    class_set *classes = &scope->classes;
     link_t *head = &scope->heads[class], back = (link_t)head | HEAD_LINK;
     link_t next = class_in(classes, class) ? *head : 0;
     if (next) {
@@ -1174,25 +1166,21 @@ static void hole_link(uintptr_t block, struct scope *scope)
 }
 
 /* A hole that was first and last in its class leaves it empty: its back
- * link finds the head, and the head its scope's record (at once for the
- * current scope; for another, through the hole's class). */
+ * link finds the head, and the head, through the hole's class, its scope's
+ * record. */
 static void hole_unlink(uintptr_t block)
 {
     link_t next = *hole_next(block);
     link_t back = *hole_back(block);
     link_t head = back & ~HEAD_LINK;
-    uintptr_t class = (head - (uintptr_t)scope_now->heads) / sizeof(link_t);
     TRUST(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));
     *(link_t *)head = next;
     if (next) {
         *hole_back(next) = back;
-    } else if (class < CLASS_COUNT) {
-        class_remove(&hole_classes, class);
     } else if (back & HEAD_LINK) {
-        struct scope *scope;
-        class = hole_class(hole_size(block));
-        scope = (struct scope *)(head - class * sizeof(link_t) -
-                                 __builtin_offsetof(struct scope, heads));
+        unsigned class = hole_class(hole_size(block));
+        struct scope *scope = (struct scope *)(head - class * sizeof(link_t) -
+                                               __builtin_offsetof(struct scope, heads));
         class_remove(&scope->classes, class);
     }
 }
@@ -1259,7 +1247,7 @@ static uintptr_t hole_use(uintptr_t block, tag_t size)
 static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t size, uintptr_t tries)
 {
     uintptr_t block, best = 0, best_size = ~(uintptr_t)0;
-    if (!class_in(&hole_classes, class))
+    if (!class_in(&scope_now->classes, class))
         return 0;
     for (block = scope_now->heads[class]; block && tries--; block = *hole_next(block)) {
         uintptr_t have = hole_size(block);
@@ -1283,10 +1271,10 @@ static uintptr_t hole_take(tag_t size)
 {
     uintptr_t block;
     unsigned larger;
-    if (!INDEX || class_set_empty(&hole_classes))
+    if (!INDEX || class_set_empty(&scope_now->classes))
         return 0;
     block = hole_fit(size, FIT_TRIES);
-    if (!block && (larger = class_above(&hole_classes, hole_class_for(size))) < CLASS_COUNT)
+    if (!block && (larger = class_above(&scope_now->classes, hole_class_for(size))) < CLASS_COUNT)
         block = hole_fit_in(larger, size, FIT_TRIES);
     return block ? hole_use(block, size) : 0;
 }
@@ -1306,10 +1294,6 @@ static uintptr_t hole_search(tag_t size)
  * are: they are kept apart, so nothing is relisted. */
 static void scope_enter(struct scope *scope)
 {
-    if (INDEX) {
-        scope_now->classes = hole_classes;
-        hole_classes = scope->classes;
-    }
     scope_now = scope;
 }
 
@@ -1318,7 +1302,7 @@ static void scope_empty(struct scope *scope)
 {
     scope_enter(scope);
     if (INDEX)
-        hole_classes = (class_set){0};
+        scope->classes = (class_set){0};
 }
 
 /* Does one scope's list of class hold only free holes of that class that lie
@@ -1327,7 +1311,7 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
                                 uintptr_t ceiling, uintptr_t *listed)
 {
     uintptr_t back = (uintptr_t)&scope->heads[class] | HEAD_LINK, block;
-    if (!class_in(classes_of(scope), class))
+    if (!class_in(&scope->classes, class))
         return 1;
     for (block = scope->heads[class]; block; block = *hole_next(block)) {
         tag_t tag = *tag_at(block);
