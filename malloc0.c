@@ -1263,11 +1263,11 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
 
 static INLINE uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class_for(size), size, tries); }
 
-/* A hole for a block of size bytes, split to that size and tagged in use,
- * or 0: the best fit among FIT_TRIES holes of the request's class, else
- * among FIT_TRIES of the smallest larger class that has any (all of whose
- * holes fit).  O(FIT_TRIES): a bit scan and two bounded walks. */
-static uintptr_t hole_take(tag_t size)
+/* A hole for a block of size bytes, or 0: the best fit among FIT_TRIES
+ * holes of the request's class, else among FIT_TRIES of the smallest
+ * larger class that has any (all of whose holes fit).  O(FIT_TRIES): a bit
+ * scan and two bounded walks. */
+static uintptr_t hole_find(tag_t size)
 {
     uintptr_t block;
     unsigned larger;
@@ -1276,17 +1276,13 @@ static uintptr_t hole_take(tag_t size)
     block = hole_fit(size, FIT_TRIES);
     if (!block && (larger = class_above(&scope_now->classes, hole_class_for(size))) < CLASS_COUNT)
         block = hole_fit_in(larger, size, FIT_TRIES);
-    return block ? hole_use(block, size) : 0;
+    return block;
 }
 
 /* When memory has run out: any hole of the request's own class that fits
- * (every larger class is empty, or hole_take would have served it).
+ * (every larger class is empty, or hole_find would have found one).
  * O(holes in that class), on the way to NULL only. */
-static uintptr_t hole_search(tag_t size)
-{
-    uintptr_t block = INDEX ? hole_fit(size, ~(uintptr_t)0) : 0;
-    return block ? hole_use(block, size) : 0;
-}
+static uintptr_t hole_search(tag_t size) { return INDEX ? hole_fit(size, ~(uintptr_t)0) : 0; }
 
 /* Makes scope current: blocks allocated from now on come from its holes
  * or the tail, both above its floor, so that resetting to its mark releases
@@ -1643,15 +1639,18 @@ static void block_free(uintptr_t block)
  * would have to grow, as a hole may then fit), else any hole that fits. */
 static uintptr_t block_alloc(tag_t size)
 {
-    uintptr_t block = quick_take(size);
-    if (!block)
-        block = hole_take(size);
-    if (!block && QUICK && quick_count && !memory_holds(heap_tail + size)) {
-        quick_flush();
-        block = hole_take(size);
+    uintptr_t block = quick_take(size), hole;
+    if (!block) {
+        hole = hole_find(size);
+        if (!hole && QUICK && quick_count && !memory_holds(heap_tail + size)) {
+            quick_flush();
+            hole = hole_find(size);
+        }
+        if (!hole && !(block = block_append(size, 0)))
+            hole = hole_search(size);
+        if (hole)
+            block = hole_use(hole, size);
     }
-    if (!block && !(block = block_append(size, 0)))
-        block = hole_search(size);
     CHECK(!block || (block_in_use(block) && used_size(*tag_at(block)) >= size));
     return block;
 }

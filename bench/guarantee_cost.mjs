@@ -47,8 +47,8 @@ const GUARANTEES = {
     ['    if (gap && size + TAG_BYTES > gap->begin - tail)\n        return gap_end(gap) - tail;\n', ''],
     ['    if (first != heap_pages)\n        gap_add(first << PAGE_SHIFT, heap_pages << PAGE_SHIFT);\n', '']],
   'a hole that fits serves a request when memory has run out': [[
-    '    if (!block && !(block = block_append(size, 0)))\n        block = hole_search(size);',
-    '    if (!block)\n        block = block_append(size, 0);']],
+    '        if (!hole && !(block = block_append(size, 0)))\n            hole = hole_search(size);',
+    '        if (!hole)\n            block = block_append(size, 0);']],
   'free ignores pointers that are not blocks in use': [[
     '    if (!MALLOC0_CHECKS)\n        return p ? block : 0;', '    return p ? block : 0;']],
   'free checks the header after the block as well': [
