@@ -1027,7 +1027,7 @@ static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_B
 /*
  * The index of holes is the one place where the profiles differ: the tiny
  * profile keeps none (INDEX is 0), so that each of the index's entry points
- * (add, remove, take, search, switching scopes, the check) does nothing.
+ * (add, remove, find, search, switching scopes, the check) does nothing.
  */
 #define INDEX (!MALLOC0_TINY)
 
