@@ -1141,10 +1141,14 @@ static int hole_listed(tag_t size) { return INDEX && size >= MIN_HOLE; }
 
 /* Size classes: four per power of two, from MIN_HOLE up to the largest
  * block, so that every class but a request's own holds only holes that all
- * fit it, or none that does. */
+ * fit it, or none that does.  A request smaller than any hole (a block of
+ * one grain, where MIN_HOLE is larger) asks in the first class. */
 static unsigned hole_class(tag_t size)
 {
-    unsigned log2 = 31 - __builtin_clz(size);
+    unsigned log2;
+    if (MIN_HOLE > MIN_BLOCK && size < MIN_HOLE)
+        size = MIN_HOLE;
+    log2 = 31 - __builtin_clz(size);
     return (log2 - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2 |
            (size >> (log2 - CLASS_SPLIT_LOG2) & ((1 << CLASS_SPLIT_LOG2) - 1));
 }
@@ -1219,8 +1223,6 @@ static void hole_remove(uintptr_t block)
         hole_unlink(block);
 }
 
-static unsigned hole_class_for(tag_t size) { return hole_class(size < MIN_HOLE ? MIN_HOLE : size); }
-
 /* Unlinks a hole that fits size bytes, splits it to that size and tags it
  * in use; returns it.  The rest stays free before the next block, or joins
  * the block, and then the next block's header learns it. */
@@ -1261,7 +1263,7 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
     return best;
 }
 
-static INLINE uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class_for(size), size, tries); }
+static INLINE uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class(size), size, tries); }
 
 /* A hole for a block of size bytes, or 0: the best fit among FIT_TRIES
  * holes of the request's class, else among FIT_TRIES of the smallest
@@ -1274,7 +1276,7 @@ static uintptr_t hole_find(tag_t size)
     if (!INDEX || class_set_empty(&scope_now->classes))
         return 0;
     block = hole_fit(size, FIT_TRIES);
-    if (!block && (larger = class_above(&scope_now->classes, hole_class_for(size))) < CLASS_COUNT)
+    if (!block && (larger = class_above(&scope_now->classes, hole_class(size))) < CLASS_COUNT)
         block = hole_fit_in(larger, size, FIT_TRIES);
     return block;
 }
