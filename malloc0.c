@@ -702,8 +702,10 @@ static uintptr_t gap_in_way(uintptr_t tail, uintptr_t size)
     return 0;
 }
 
-/* The gap ahead now lies below the tail, under its gap block. */
-static void gap_pass(void) { gap_passed = gap_ahead(); }
+/* The gap ahead now lies below the tail, under its gap block.  tail_move
+ * calls it just after gap_in_way checked the record, and writes nothing
+ * between but tags of blocks, none inside a record. */
+static void gap_pass(void) { gap_passed = (struct gap *)gap_passed->next; }
 
 /* A reset to mark, taken when passed was the last gap below the tail (0:
  * first_gap, as base_scope says): the mark's record says so, so it is
