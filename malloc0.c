@@ -1060,7 +1060,8 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 
 _Static_assert(MIN_HOLE >= 1 << SMALLEST_CLASS_LOG2, "no hole is below class 0");
 _Static_assert(MIN_HOLE % GRAIN == 0, "holes are blocks");
-_Static_assert(MASK_WORDS * MASK_BITS >= CLASS_COUNT, "one mask bit per class");
+_Static_assert(MASK_WORDS * MASK_BITS > CLASS_COUNT && MASK_WORDS <= 2,
+               "one mask bit per class, and a word for the class after the last");
 _Static_assert(HEAD_LINK < sizeof(tag_t), "links leave the head bit free");
 
 /* The set of classes whose lists are not empty: one bit per class. */
@@ -1092,20 +1093,15 @@ static int class_set_empty(const class_set *set)
 }
 
 /* The first class above class in set, or CLASS_COUNT if none: a bit scan
- * per word, MASK_WORDS (2) at most, so O(1). */
+ * in the word that holds the next class, and in the word after it if that
+ * has none (two words at most). */
 static unsigned class_above(const class_set *set, unsigned class)
 {
     unsigned word = ++class / MASK_BITS;
-    class_mask_t bits;
-    if (class == CLASS_COUNT)
-        return CLASS_COUNT;
-    bits = set->words[word] & ((class_mask_t)-1 << class % MASK_BITS);
-    while (!bits) {
-        if (++word == MASK_WORDS)
-            return CLASS_COUNT;
-        bits = set->words[word];
-    }
-    return word * MASK_BITS + __builtin_ctzll(bits);
+    class_mask_t bits = set->words[word] & ((class_mask_t)-1 << class % MASK_BITS);
+    if (!bits && word + 1 < MASK_WORDS)
+        bits = set->words[++word];
+    return bits ? word * MASK_BITS + __builtin_ctzll(bits) : CLASS_COUNT;
 }
 
 /*
