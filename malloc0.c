@@ -216,14 +216,20 @@ typedef struct malloc0_stats stats_t;
  * (growing memory, flushing quick lists, resets, marks, aligned blocks,
  * trimming and moving blocks in realloc, diagnostics) are COLD: kept out
  * of line and compiled for size (minsize) when optimizing for speed, so
- * that -O2 and -O3 grow only the paths that pay for it.  For size (-Os, -Oz) the compiler chooses.  The same calls give
- * the same heap at every level. */
+ * that -O2 and -O3 grow only the paths that pay for it.  For size (-Os,
+ * -Oz) the compiler chooses, but for SHARED helpers: short enough that it
+ * would inline each use, used often enough that one copy is smaller (make
+ * size), they keep one copy there.  The same calls give the same heap at
+ * every level. */
 #ifdef __OPTIMIZE_SIZE__
 #define COLD
+#define SHARED __attribute__((noinline))
 #elif __has_attribute(minsize)
 #define COLD __attribute__((noinline, cold, minsize))
+#define SHARED
 #else
 #define COLD __attribute__((noinline, cold))
+#define SHARED
 #endif
 /* INLINE helpers are inlined at every level: clang -Oz would call them,
  * for more bytes than their code inlined (make size), and a call per use. */
@@ -1141,7 +1147,7 @@ static int hole_listed(tag_t size) { return INDEX && size >= MIN_HOLE; }
  * block, so that every class but a request's own holds only holes that all
  * fit it, or none that does.  A request smaller than any hole (a block of
  * one grain, where MIN_HOLE is larger) asks in the first class. */
-static unsigned hole_class(tag_t size)
+static SHARED unsigned hole_class(tag_t size)
 {
     unsigned log2;
     if (MIN_HOLE > MIN_BLOCK && size < MIN_HOLE)
