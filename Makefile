@@ -482,7 +482,7 @@ plot-deps:
 # QUICK=1: a smoke run (figures not meaningful, nothing written).
 # It also writes the size tables into bench/RESULTS.md, and copies the
 # tables the README shows from there.
-bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(EM_THREAD_BENCH) $(BENCH_SIZE) | plot-deps
+bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(EM_THREAD_BENCH) $(BENCH_SIZE) $(DEMO)/str_toggle.wasm | plot-deps
 	@$(MAKE) -s size > $(B)/bench/size.md
 	@$(MAKE) -s size-costs > $(B)/bench/costs.md
 	QUICK=$(QUICK) node --no-liftoff bench/run.mjs

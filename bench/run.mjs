@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { codeSectionBytes } from '../tests/lib/wasm_binary.mjs';
-import { README, RESULTS, read, withCurrentTables } from '../tests/lib/readme.mjs';
+import { README, RESULTS, read, withCurrentTables, withDemoOutput } from '../tests/lib/readme.mjs';
 import { performance } from 'node:perf_hooks';
 
 const QUICK = process.env.QUICK === '1';
@@ -243,7 +243,8 @@ if (!QUICK && !process.env.BENCH_ONLY) {
     ...rows.map((r) => r.oom ? [r.workload, r.allocator, 'OOM'].join('\t') : [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
   writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
   writeFileSync(RESULTS, `${lines.join('\n')}\n`);
-  writeFileSync(README, withCurrentTables(read(README), read(RESULTS)));
+  const demo = execFileSync(process.execPath, [new URL('../examples/str_toggle/run.mjs', here).pathname], { encoding: 'utf8' });
+  writeFileSync(README, withDemoOutput(withCurrentTables(read(README), read(RESULTS)), demo));
   plot();
 }
 
@@ -256,5 +257,5 @@ function plot() {
   writeFileSync(new URL('plot-pages.tsv', dir), `${wide('pages')}\n`);
   execFileSync('gnuplot', ['-e', `data_dir='${dir.pathname}'; output='${new URL('results.svg', here).pathname}'; ` +
     `subtitle='${date}, ${machine}'; columns=${shown.length + 1}`, new URL('plot.gp', here).pathname]);
-  console.log("\nwrote bench/RESULTS.md, bench/results.tsv and bench/results.svg, and the README's tables");
+  console.log("\nwrote bench/RESULTS.md, bench/results.tsv and bench/results.svg, and the README's tables and make demo's output");
 }

@@ -1,5 +1,6 @@
 // Reading the README as its tests and make bench need it: its code blocks,
-// the commands in them, and the tables it copies from bench/RESULTS.md.
+// the commands in them, the tables it copies from bench/RESULTS.md, and the
+// output of make demo that its quick start shows.
 import { readFileSync } from 'node:fs';
 
 export const README = new URL('../../README.md', import.meta.url);
@@ -75,4 +76,17 @@ export function withCurrentTables(readme, results) {
     lines.splice(start, end - start, ...resultsTable(results, key).split('\n'));
   }
   return lines.join('\n');
+}
+
+// The output of make demo as the quick start shows it: the plain block after
+// the line that says so.
+export function demoOutput(readme) {
+  const block = fences(readme).find((f) => f.lang === '' && f.before.includes('`make demo` prints:'));
+  if (!block) throw new Error('README: no output of make demo');
+  return block.body;
+}
+
+// The README with the output that make demo prints now.
+export function withDemoOutput(readme, printed) {
+  return readme.replace(`\`\`\`\n${demoOutput(readme)}\`\`\``, () => `\`\`\`\n${printed}\`\`\``);
 }
