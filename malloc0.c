@@ -1267,8 +1267,6 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
     return best;
 }
 
-static INLINE uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_in(hole_class(size), size, tries); }
-
 /* A hole for a block of size bytes, or 0: the best fit among FIT_TRIES
  * holes of the request's class, else among FIT_TRIES of the smallest
  * larger class that has any (all of whose holes fit).  O(FIT_TRIES): a bit
@@ -1276,19 +1274,20 @@ static INLINE uintptr_t hole_fit(tag_t size, uintptr_t tries) { return hole_fit_
 static uintptr_t hole_find(tag_t size)
 {
     uintptr_t block;
-    unsigned larger;
+    unsigned class;
     if (!INDEX || class_set_empty(&scope_now->classes))
         return 0;
-    block = hole_fit(size, FIT_TRIES);
-    if (!block && (larger = class_above(&scope_now->classes, hole_class(size))) < CLASS_COUNT)
-        block = hole_fit_in(larger, size, FIT_TRIES);
+    class = hole_class(size);
+    block = hole_fit_in(class, size, FIT_TRIES);
+    if (!block && (class = class_above(&scope_now->classes, class)) < CLASS_COUNT)
+        block = hole_fit_in(class, size, FIT_TRIES);
     return block;
 }
 
 /* When memory has run out: any hole of the request's own class that fits
  * (every larger class is empty, or hole_find would have found one).
  * O(holes in that class), on the way to NULL only. */
-static uintptr_t hole_search(tag_t size) { return INDEX ? hole_fit(size, ~(uintptr_t)0) : 0; }
+static uintptr_t hole_search(tag_t size) { return INDEX ? hole_fit_in(hole_class(size), size, ~(uintptr_t)0) : 0; }
 
 /* Makes scope current: blocks allocated from now on come from its holes
  * or the tail, both above its floor, so that resetting to its mark releases
