@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { codeSectionBytes } from '../tests/lib/wasm_binary.mjs';
-import { README, RESULTS, read, withCurrentTables, withDemoOutput } from '../tests/lib/readme.mjs';
+import { README, RESULTS, demoPrints, read, withCurrentTables, withDemoOutput } from '../tests/lib/readme.mjs';
 import { performance } from 'node:perf_hooks';
 
 const QUICK = process.env.QUICK === '1';
@@ -243,8 +243,7 @@ if (!QUICK && !process.env.BENCH_ONLY) {
     ...rows.map((r) => r.oom ? [r.workload, r.allocator, 'OOM'].join('\t') : [r.workload, r.allocator, r.ns.toFixed(2), r.ratio.toFixed(3), r.pages, r.live, r.overhead.toFixed(3)].join('\t'))];
   writeFileSync(new URL('results.tsv', here), `${tsv.join('\n')}\n`);
   writeFileSync(RESULTS, `${lines.join('\n')}\n`);
-  const demo = execFileSync(process.execPath, [new URL('../examples/str_toggle/run.mjs', here).pathname], { encoding: 'utf8' });
-  writeFileSync(README, withDemoOutput(withCurrentTables(read(README), read(RESULTS)), demo));
+  writeFileSync(README, withDemoOutput(withCurrentTables(read(README), read(RESULTS)), demoPrints()));
   plot();
 }
 

@@ -1,6 +1,7 @@
 // Reading the README as its tests and make bench need it: its code blocks,
 // the commands in them, the tables it copies from bench/RESULTS.md, and the
 // output of make demo that its quick start shows.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export const README = new URL('../../README.md', import.meta.url);
@@ -85,6 +86,10 @@ export function demoOutput(readme) {
   if (!block) throw new Error('README: no output of make demo');
   return block.body;
 }
+
+// What make demo prints, over the module it has built.
+export const demoPrints = () => execFileSync(process.execPath,
+  [new URL('../../examples/str_toggle/run.mjs', import.meta.url).pathname], { encoding: 'utf8' });
 
 // The README with the output that make demo prints now.
 export function withDemoOutput(readme, printed) {
