@@ -412,11 +412,13 @@ clean:
 
 # Benchmarks: one driver (bench/driver.c) linked against each allocator.
 BENCH_OPT := -O2 -fno-builtin
-BENCH_WASM := $(foreach a,default oz fast tiny threadsafe original bump floor dlmalloc,$(B)/bench/$(a).wasm)
+BENCH_WASM := $(foreach a,default oz fast tiny threadsafe nochecks original bump floor dlmalloc,$(B)/bench/$(a).wasm)
 # threadsafe: the default profile built for threads (its own shared memory,
-# up to 4 GiB), run on one thread: what the lock costs.
+# up to 4 GiB), run on one thread: what the lock costs.  nochecks: built
+# with MALLOC0_CHECKS=0: what the guarantees against invalid input cost.
 PROFILE_threadsafe := $(THREADS_CC) -Wl,--shared-memory -Wl,--max-memory=4294967296
-$(B)/bench/default.wasm $(B)/bench/fast.wasm $(B)/bench/tiny.wasm $(B)/bench/threadsafe.wasm: $(B)/bench/%.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
+PROFILE_nochecks := -DMALLOC0_CHECKS=0
+$(B)/bench/default.wasm $(B)/bench/fast.wasm $(B)/bench/tiny.wasm $(B)/bench/threadsafe.wasm $(B)/bench/nochecks.wasm: $(B)/bench/%.wasm: $(LIB) bench/driver.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(BENCH_OPT) $(LINK) -DHAVE_MARKS $(PROFILE_$*) -o $@ malloc0.c bench/driver.c
 # oz: the default profile compiled at -Oz, the driver at -O2 as for the

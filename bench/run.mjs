@@ -21,15 +21,17 @@ const here = new URL('./', import.meta.url);
 
 // malloc0-Oz: the default profile compiled at -Oz; malloc0-fast: built
 // with MALLOC0_FAST=1; malloc0-threadsafe: built for threads
-// (MALLOC0_THREADS: -matomics, shared memory), run on one thread.
+// (MALLOC0_THREADS: -matomics, shared memory), run on one thread;
+// malloc0-nochecks: built with MALLOC0_CHECKS=0, without the guarantees
+// against invalid input (what they cost in time).
 // The em- modules: the same driver built by emcc over malloc0, emmalloc and
 // emscripten's dlmalloc (standalone wasm).
 // original: the first malloc0 (bench/original.c), on the LIFO workload only:
 // it reuses no memory below the tail and has no realloc.
-const ALLOCATORS = ['malloc0', 'malloc0-Oz', 'malloc0-fast', 'malloc0-tiny', 'malloc0-threadsafe', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
+const ALLOCATORS = ['malloc0', 'malloc0-Oz', 'malloc0-fast', 'malloc0-tiny', 'malloc0-threadsafe', 'malloc0-nochecks', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
   'floor'];
 const files = { malloc0: 'default', 'malloc0-Oz': 'oz', 'malloc0-fast': 'fast', 'malloc0-tiny': 'tiny', 'malloc0-threadsafe': 'threadsafe',
-  dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
+  'malloc0-nochecks': 'nochecks',  dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
   emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', original: 'original', bump: 'bump', floor: 'floor' };
 const ONLY = { original: ['lifo'] };
 // Workloads shaped like real programs (bench/driver.c), with megabyte
@@ -179,14 +181,16 @@ table('programs shaped like real ones: overhead, peak heap bytes / peak live byt
 table('programs shaped like real ones: ns per malloc+free pair (or realloc)', REAL, 'ns', 1);
 table('programs shaped like real ones: allocator cost / dlmalloc\'s', REAL, 'vsDlmalloc', 2);
 table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsEmmalloc', 2);
-// Other builds of the default profile against it: the lock's cost, and the
-// optimization level's (the same heap, compiled for size).
+// Other builds of the default profile against it: the lock's cost, the
+// optimization level's (the same heap, compiled for size), and the checks'.
 const againstDefault = [...MAIN, ...REAL].filter((w) => results[w]);
 if (againstDefault.length) {
-  out('\nother builds of the default profile: allocator cost / the default build\'s (-O2).  Thread-safe (MALLOC0_THREADS), on one thread: shared memory brings bulk memory, so memory.fill and memory.copy make large blocks cheaper.  -Oz: malloc0.c compiled at -Oz, the driver at -O2\n');
-  out('| workload | malloc0-threadsafe / malloc0 | malloc0-Oz / malloc0 |');
-  out('|---|---:|---:|');
-  for (const w of againstDefault) out(`| ${w} | ${cell(w, 'malloc0-threadsafe', 'vsDefault', 2)} | ${cell(w, 'malloc0-Oz', 'vsDefault', 2)} |`);
+  out('\nother builds of the default profile: allocator cost / the default build\'s (-O2).  Thread-safe (MALLOC0_THREADS), on one thread: shared memory brings bulk memory, so memory.fill and memory.copy make large blocks cheaper.  -Oz: malloc0.c compiled at -Oz, the driver at -O2.  MALLOC0_CHECKS=0: without the guarantees against invalid input (no check, no retired header erased)\n');
+  out('| workload | malloc0-threadsafe / malloc0 | malloc0-Oz / malloc0 | MALLOC0_CHECKS=0 / malloc0 |');
+  out('|---|---:|---:|---:|');
+  for (const w of againstDefault) {
+    out(`| ${w} | ${['malloc0-threadsafe', 'malloc0-Oz', 'malloc0-nochecks'].map((a) => cell(w, a, 'vsDefault', 2)).join(' | ')} |`);
+  }
 }
 
 // The threaded workload (bench/threads.c): emcc -pthread builds, each run
