@@ -31,7 +31,7 @@ const here = new URL('./', import.meta.url);
 const ALLOCATORS = ['malloc0', 'malloc0-Oz', 'malloc0-fast', 'malloc0-tiny', 'malloc0-threadsafe', 'malloc0-nochecks', 'dlmalloc', 'em-malloc0', 'emmalloc', 'em-dlmalloc', 'original', 'bump',
   'floor'];
 const files = { malloc0: 'default', 'malloc0-Oz': 'oz', 'malloc0-fast': 'fast', 'malloc0-tiny': 'tiny', 'malloc0-threadsafe': 'threadsafe',
-  'malloc0-nochecks': 'nochecks',  dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
+  'malloc0-nochecks': 'nochecks', dlmalloc: 'dlmalloc', 'em-malloc0': 'em-malloc0',
   emmalloc: 'em-emmalloc', 'em-dlmalloc': 'em-dlmalloc', original: 'original', bump: 'bump', floor: 'floor' };
 const ONLY = { original: ['lifo'] };
 // Workloads shaped like real programs (bench/driver.c), with megabyte
