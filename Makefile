@@ -262,8 +262,9 @@ demo: $(DEMO)/str_toggle.wasm
 
 # examples/emscripten: scenes.c over emscripten's dlmalloc, over emmalloc, and
 # with malloc0 (-sMALLOC=none), default and tiny profiles, all at -Oz with
-# LTO; two more malloc0 builds, with a 32 MiB maximum and with memory that
-# does not grow, whose main() the tests leave out (it allocates 64 MiB).
+# LTO; three more malloc0 builds, with a 32 MiB maximum, and with memory that
+# does not grow, with and without -sABORTING_MALLOC=0 (NULL, or the
+# runtime's abort), whose main() the tests leave out (it allocates 64 MiB).
 # Debian's emscripten: its JS optimizer needs Debian's acorn on NODE_PATH,
 # and emcc runs binaryen's wasm-opt (a dependency of the package, in
 # /usr/bin) from PATH, so that goes on the end of PATH.  Only emcc's own
@@ -273,13 +274,14 @@ EM_OPT    := -Oz -flto
 EM_FLAGS  := $(EM_OPT) $(WARN) -sALLOW_MEMORY_GROWTH=1 -sMODULARIZE=1 -sEXPORT_NAME=createScenes \
              -sENVIRONMENT=web,node -sEXPORTED_RUNTIME_METHODS=HEAPU8
 EM_DIR    := examples/emscripten/build
-EM_BUILDS := dlmalloc emmalloc malloc0 malloc0-tiny malloc0-max malloc0-fixed
+EM_BUILDS := dlmalloc emmalloc malloc0 malloc0-tiny malloc0-max malloc0-fixed malloc0-aborting
 EM_MALLOC_dlmalloc     := -sMALLOC=dlmalloc
 EM_MALLOC_emmalloc     := -sMALLOC=emmalloc
 EM_MALLOC_malloc0      := -sMALLOC=none -DWITH_MALLOC0 $(EM_DIR)/malloc0.o
 EM_MALLOC_malloc0-tiny := -sMALLOC=none -DWITH_MALLOC0 $(EM_DIR)/malloc0-tiny.o
 EM_MALLOC_malloc0-max  := $(EM_MALLOC_malloc0) -sMAXIMUM_MEMORY=33554432 -sINVOKE_RUN=0
-EM_MALLOC_malloc0-fixed := $(EM_MALLOC_malloc0) -sALLOW_MEMORY_GROWTH=0 -sINVOKE_RUN=0
+EM_MALLOC_malloc0-fixed := $(EM_MALLOC_malloc0) -sALLOW_MEMORY_GROWTH=0 -sABORTING_MALLOC=0 -sINVOKE_RUN=0
+EM_MALLOC_malloc0-aborting := $(EM_MALLOC_malloc0) -sALLOW_MEMORY_GROWTH=0 -sINVOKE_RUN=0
 EM_JS     := $(foreach b,$(EM_BUILDS),$(EM_DIR)/$(b).js)
 $(EM_DIR)/malloc0.o $(EM_DIR)/malloc0-tiny.o: $(EM_DIR)/%.o: $(LIB) | emscripten-deps
 	@mkdir -p $(@D)
@@ -292,12 +294,18 @@ $(EM_DIR)/%.js: examples/emscripten/scenes.c $(EM_DIR)/malloc0.o $(EM_DIR)/mallo
 
 # examples/emscripten/workers.c: threads over one heap (-pthread) over each
 # allocator, malloc0's thread-safe build among them.  Under Node its loader
-# compiles synchronously, and the runtime exits when main returns.
+# compiles synchronously, and the runtime exits when main returns.  The
+# workers-oom builds give each thread an 8 MiB stack in 16 MiB that do not
+# grow: pthread_create runs out of memory.
 EM_THREADS := -pthread -sWASM_ASYNC_COMPILATION=0 -sENVIRONMENT=node,worker -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=4
-EM_WORKERS := $(foreach a,dlmalloc emmalloc malloc0,$(EM_DIR)/workers-$(a).js)
+EM_WORKERS := $(foreach a,dlmalloc emmalloc malloc0,$(EM_DIR)/workers-$(a).js $(EM_DIR)/workers-oom-$(a).js)
 EM_WORKERS_dlmalloc := -sMALLOC=dlmalloc
 EM_WORKERS_emmalloc := -sMALLOC=emmalloc
 EM_WORKERS_malloc0  := -sMALLOC=none $(EM_DIR)/malloc0-threads.o
+EM_OOM_STACKS := -sDEFAULT_PTHREAD_STACK_SIZE=8388608
+EM_WORKERS_oom-dlmalloc := $(EM_WORKERS_dlmalloc) $(EM_OOM_STACKS)
+EM_WORKERS_oom-emmalloc := $(EM_WORKERS_emmalloc) $(EM_OOM_STACKS)
+EM_WORKERS_oom-malloc0  := $(EM_WORKERS_malloc0) $(EM_OOM_STACKS)
 $(EM_DIR)/malloc0-threads.o: $(LIB) | emscripten-deps
 	@mkdir -p $(@D)
 	$(EMCC) $(EM_OPT) $(WARN) $(LIBFLAGS) -pthread -c -o $@ malloc0.c

@@ -600,13 +600,31 @@ static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE
  * emscripten's runtime keeps views of memory in JS: after each grow,
  * emscripten_notify_memory_growth renews them (in the runtime's library,
  * and imported by standalone builds).  memory.grow itself, not the
- * runtime's emscripten_resize_heap, so that the module's maximum gives NULL
- * and never the runtime's abort (-sABORTING_MALLOC, the default without
- * -sALLOW_MEMORY_GROWTH).  With -sMALLOC=none there is no sbrk: the heap is
- * all memory from __heap_base up, as in any other wasm module.
+ * runtime's emscripten_resize_heap, which says only whether memory grew:
+ * malloc0 must know which pages its own grow returned.  With -sMALLOC=none
+ * there is no sbrk: the heap is all memory from __heap_base up, as in any
+ * other wasm module.
  */
 void emscripten_notify_memory_growth(__SIZE_TYPE__ memory_index);
 static void memory_grown(void) { emscripten_notify_memory_growth(0); }
+
+/*
+ * memory.grow refused the pages a block needs: the runtime has the last
+ * word, as it has over its own allocators' sbrk.  Asked for memory as
+ * large as the refused grow would have made it, emscripten_resize_heap
+ * aborts under -sABORTING_MALLOC (the default without
+ * -sALLOW_MEMORY_GROWTH), as emmalloc and dlmalloc then do, and otherwise
+ * refuses too, and malloc returns NULL.  The runtime relies on that abort:
+ * pthread_create and the JS glue use what their mallocs return without a
+ * check, and a NULL thread stack covers memory from address 0, the heap's
+ * included.  A size past the address space asks for all of it.
+ */
+int emscripten_resize_heap(__SIZE_TYPE__ bytes);
+static void memory_refused(uintptr_t needed)
+{
+    uintptr_t pages = __builtin_wasm_memory_size(0) + needed;
+    (void)emscripten_resize_heap(pages > ~(uintptr_t)0 >> PAGE_SHIFT ? ~(uintptr_t)0 : pages << PAGE_SHIFT);
+}
 
 #if MALLOC0_THREADS
 /* emscripten's pthread runtime allocates thread stacks and TLS by these names. */
@@ -626,10 +644,12 @@ void *__libc_malloc(size_t n) { return malloc(n); }
 void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
 void __libc_free(void *p) { free(p); }
 static void memory_grown(void) {}
+static void memory_refused(uintptr_t needed) { (void)needed; }
 
 #else
 
 static void memory_grown(void) {}
+static void memory_refused(uintptr_t needed) { (void)needed; }
 
 #endif
 
@@ -672,6 +692,8 @@ static int memory_grow_for(uintptr_t end)
     }
     if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)
         first = memory_grow(step = needed);
+    if (first == GROW_FAILED)
+        memory_refused(needed);
     if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)
         return 0;
     if (first != heap_pages)

@@ -26,8 +26,15 @@
  * -c malloc0.c).  There is then no sbrk: the heap is memory from
  * __heap_base up, and after each memory.grow malloc0 calls
  * emscripten_notify_memory_growth, so that the runtime's views of memory
- * (HEAPU8, ...) are renewed.  At the module's maximum, and without
- * -sALLOW_MEMORY_GROWTH, malloc returns NULL, never the runtime's abort.
+ * (HEAPU8, ...) are renewed.  When memory cannot grow (the module's
+ * maximum, or no -sALLOW_MEMORY_GROWTH), malloc0 does as emscripten's own
+ * allocators do, through the runtime's emscripten_resize_heap: malloc
+ * returns NULL, or, under -sABORTING_MALLOC (the default without
+ * -sALLOW_MEMORY_GROWTH), the runtime aborts with "OOM".  With
+ * -sABORTING_MALLOC=0 malloc returns NULL there too, to the runtime's own
+ * mallocs as well, which use what they get without a check: a NULL thread
+ * stack in pthread_create covers memory from address 0, the heap's
+ * included.
  *
  * memory64 (--target=wasm64): pointers and size_t are 64 bits, tags stay 32
  * bits, so a block holds less than 2 GiB: malloc(n) with n within 20 bytes

@@ -4,11 +4,12 @@
 // it, not an abort; and the benchmark driver, built by emcc over malloc0,
 // runs every workload with growth and leaves a consistent heap.  And threads:
 // workers.c (-pthread), over malloc0's thread-safe build, prints what it
-// prints over dlmalloc and emmalloc.
+// prints over dlmalloc and emmalloc, and when its threads' stacks fill
+// memory, ends in the runtime's abort as it does over them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BUILDS, WORKER_BUILDS, runBuild, runWorkers } from '../examples/emscripten/run.mjs';
+import { BUILDS, WORKER_BUILDS, runBuild, runWorkers, runWorkersOutOfMemory } from '../examples/emscripten/run.mjs';
 
 const INITIAL_MEMORY = 16 << 20; // emscripten's default
 const MAXIMUM_MEMORY = 32 << 20; // the malloc0-max build's
@@ -35,7 +36,7 @@ test('emscripten: with a memory maximum, malloc0 returns NULL at it and the prog
   assert.ok(!lines.some((l) => /abort|Aborted/i.test(l)), lines.join('\n'));
 });
 
-test('emscripten: without memory growth, malloc0 returns NULL at the end of memory, never an abort', async () => {
+test('emscripten: without memory growth, with -sABORTING_MALLOC=0, malloc0 returns NULL at the end of memory, never an abort', async () => {
   const { lines, module } = await runBuild('malloc0-fixed');
   const count = module._fill_until_null(1024);
   assert.ok(count > 0 && count < 16, `${count} blocks of 1 MiB in 16 MiB that do not grow`);
@@ -43,6 +44,12 @@ test('emscripten: without memory growth, malloc0 returns NULL at the end of memo
   assert.equal(module._scene_load(100), 100);
   module._scene_end();
   assert.ok(!lines.some((l) => /abort|Aborted/i.test(l)), lines.join('\n'));
+});
+
+test('emscripten: without memory growth, by default (-sABORTING_MALLOC), the runtime aborts with OOM at the end of memory, as for its own allocators', async () => {
+  const { module } = await runBuild('malloc0-aborting');
+  assert.throws(() => module._fill_until_null(1024), /Aborted\(OOM\)/);
+  assert.equal(module.HEAPU8.length, INITIAL_MEMORY);
 });
 
 test('emscripten: the benchmark driver runs over malloc0 with growth, heap consistent', () => {
@@ -69,4 +76,16 @@ test('emscripten -pthread: threads allocate, hand blocks over, print and exit, a
   assert.equal(threadLines.length, 4, outputs.dlmalloc.join('\n'));
   assert.ok(outputs.dlmalloc.includes('all 4 threads joined'));
   for (const name of WORKER_BUILDS) assert.deepEqual(outputs[name], outputs.dlmalloc, name);
+});
+
+// pthread_create uses the stack its malloc returns without a check: over
+// NULL, a thread's stack would cover the heap from address 0.
+test('emscripten -pthread: when thread stacks fill memory that does not grow, the runtime aborts with OOM, as over dlmalloc and emmalloc', () => {
+  for (const name of WORKER_BUILDS) {
+    const { status, output } = runWorkersOutOfMemory(name);
+    const shown = output.split('\n').filter((line) => line.length < 200).slice(0, 8).join('\n');
+    assert.notEqual(status, 0, `${name}: ${shown}`);
+    assert.match(output, /^Aborted\(OOM\)$/m, `${name}: ${shown}`);
+    assert.doesNotMatch(output, /unreachable|out of bounds|all \d threads joined/, `${name}: ${shown}`);
+  }
 });

@@ -2,7 +2,7 @@
 // malloc0 and its tiny profile), and of workers.c (-pthread: dlmalloc,
 // emmalloc, malloc0), prints what each printed and its size, and checks that
 // they agree.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { runScenes } from './scenes.mjs';
@@ -22,6 +22,14 @@ export async function runBuild(name) {
 export function runWorkers(name) {
   const output = execFileSync(process.execPath, [new URL(`workers-${name}.js`, dir).pathname], { encoding: 'utf8' });
   return output.trim().split('\n').sort();
+}
+
+// How workers.c ended over an allocator when its threads' stacks fill
+// memory that does not grow (the workers-oom builds): its exit status, and
+// all it printed.
+export function runWorkersOutOfMemory(name) {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [new URL(`workers-oom-${name}.js`, dir).pathname], { encoding: 'utf8' });
+  return { status, output: stdout + stderr };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
