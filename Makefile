@@ -313,6 +313,14 @@ $(EM_WORKERS): $(EM_DIR)/workers-%.js: examples/emscripten/workers.c $(EM_DIR)/m
 	echo '{ "type": "commonjs" }' > $(@D)/package.json
 	$(EMCC) $(EM_OPT) $(WARN) $(EM_THREADS) $(EM_WORKERS_$*) -o $@ $<
 
+# tests/libc_calls.c: C library functions that allocate by the C library's
+# own names, over malloc0 and dlmalloc (tests/emscripten.test.mjs).
+EM_LIBC := $(foreach a,dlmalloc malloc0,$(B)/emscripten/libc-$(a).js)
+$(EM_LIBC): $(B)/emscripten/libc-%.js: tests/libc_calls.c $(EM_DIR)/malloc0.o | emscripten-deps
+	@mkdir -p $(@D)
+	echo '{ "type": "commonjs" }' > $(@D)/package.json
+	$(EMCC) $(EM_OPT) $(WARN) -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1 $(EM_MALLOC_$*) -o $@ $<
+
 emscripten-deps:
 	@command -v emcc >/dev/null || { $(call install,emscripten,the emscripten example); }
 
@@ -523,7 +531,7 @@ HEAP_TESTS := $(filter-out tests/browser.test.mjs tests/examples.test.mjs tests/
 RESULTS    := $(B)/results
 node-test   = MALLOC0_NATIVE_TESTS="$(NATIVE_TESTS)" MALLOC0_TEST_CC=$(CC) MALLOC0_TEST_RESULTS=$(RESULTS)/$(1).json \
               node --test --test-reporter=./tests/lib/reporter.mjs
-test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(THREADS_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_WORKERS) $(EM_BENCH_WASM) \
+test: $(TEST_WASM) $(TEST64_WASM) $(NOCHECK_WASM) $(THREADS_WASM) $(WASI_WASM) $(EXAMPLE_WASM) $(EM_JS) $(EM_WORKERS) $(EM_LIBC) $(EM_BENCH_WASM) \
   $(NATIVE_TESTS) warnings | browser-deps
 	@rm -rf $(RESULTS); mkdir -p $(RESULTS)
 	@echo "make test: every test file, over modules built with MALLOC0_CHECKS=1"

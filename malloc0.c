@@ -594,6 +594,19 @@ static void gap_add(uintptr_t at, uintptr_t begin)
 static uintptr_t memory_end(void) { return __builtin_wasm_memory_size(0) << PAGE_SHIFT; }
 
 /* What the runtime around the module needs from the heap. */
+#if defined(__EMSCRIPTEN__) || defined(__wasi__)
+/* The C library's own objects call its allocator by these names, which its
+ * allocators define beside malloc (wasi-libc's setlocale, newlocale,
+ * freelocale and atexit; emscripten's musl also for localtime's time
+ * zone): with them here, no part of those allocators is linked, and under
+ * emscripten's -sMALLOC=none a program that calls those functions links.
+ * Only there: a module linked with --export-all would export them, 240
+ * bytes of code. */
+void *__libc_malloc(size_t n) { return malloc(n); }
+void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
+void __libc_free(void *p) { free(p); }
+#endif
+
 #if defined(__EMSCRIPTEN__)
 
 /*
@@ -626,23 +639,18 @@ static void memory_refused(uintptr_t needed)
     (void)emscripten_resize_heap(pages > ~(uintptr_t)0 >> PAGE_SHIFT ? ~(uintptr_t)0 : pages << PAGE_SHIFT);
 }
 
-#if MALLOC0_THREADS
-/* emscripten's pthread runtime allocates thread stacks and TLS by these names. */
-void *emscripten_builtin_memalign(size_t align, size_t n);
-void emscripten_builtin_free(void *p);
+/* emscripten's runtime allocates by these names too (thread stacks and
+ * TLS, localtime's time zone, mmap), and its dynamic linking reallocs by
+ * __libc_realloc: its allocators define them all. */
+void *emscripten_builtin_malloc(size_t n) { return malloc(n); }
+void *emscripten_builtin_calloc(size_t count, size_t each) { return calloc(count, each); }
+void *emscripten_builtin_realloc(void *p, size_t n) { return realloc(p, n); }
 void *emscripten_builtin_memalign(size_t align, size_t n) { return memalign(align, n); }
 void emscripten_builtin_free(void *p) { free(p); }
-#endif
+void *__libc_realloc(void *p, size_t n) { return realloc(p, n); }
 
 #elif defined(__wasi__)
 
-/* wasi-libc's own objects (setlocale, newlocale, freelocale, atexit) call
- * its allocator by these names, which its dlmalloc defines beside malloc:
- * with them here, no part of dlmalloc is linked.  Only there: a module
- * linked with --export-all would export them, 240 bytes of code. */
-void *__libc_malloc(size_t n) { return malloc(n); }
-void *__libc_calloc(size_t count, size_t each) { return calloc(count, each); }
-void __libc_free(void *p) { free(p); }
 static void memory_grown(void) {}
 static void memory_refused(uintptr_t needed) { (void)needed; }
 

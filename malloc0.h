@@ -23,7 +23,10 @@
  * memory must be zero above __heap_base, as a new WebAssembly.Memory is.
  *
  * emscripten: build with -sMALLOC=none and add malloc0.c (emcc -fno-builtin
- * -c malloc0.c).  There is then no sbrk: the heap is memory from
+ * -c malloc0.c).  malloc0 then also defines the names the runtime and its
+ * C library allocate by, as emscripten's allocators do
+ * (emscripten_builtin_malloc for thread stacks, __libc_malloc for
+ * localtime, ...).  There is then no sbrk: the heap is memory from
  * __heap_base up, and after each memory.grow malloc0 calls
  * emscripten_notify_memory_growth, so that the runtime's views of memory
  * (HEAPU8, ...) are renewed.  When memory cannot grow (the module's
@@ -102,9 +105,7 @@
  *     release wakes it.  A browser's main thread may not wait: leave it at 0
  *     wherever that thread calls malloc0.  emscripten: built with -pthread
  *     and -sMALLOC=none, malloc0 waits through emscripten_futex_wait, which
- *     spins on the main thread itself, and defines the
- *     emscripten_builtin_memalign and emscripten_builtin_free that the
- *     pthread runtime allocates thread stacks and TLS with.
+ *     spins on the main thread itself.
  *   - Memory others grow, another thread included, at any time: as above,
  *     malloc0 uses only pages its own memory.grow returned.
  *   - Marks and scopes are the heap's, one stack for all threads.  A mark

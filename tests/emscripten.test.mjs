@@ -5,9 +5,11 @@
 // runs every workload with growth and leaves a consistent heap.  And threads:
 // workers.c (-pthread), over malloc0's thread-safe build, prints what it
 // prints over dlmalloc and emmalloc, and when its threads' stacks fill
-// memory, ends in the runtime's abort as it does over them.
+// memory, ends in the runtime's abort as it does over them.  And C library
+// functions that allocate by the C library's own names link over malloc0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BUILDS, WORKER_BUILDS, runBuild, runWorkers, runWorkersOutOfMemory } from '../examples/emscripten/run.mjs';
 
@@ -50,6 +52,13 @@ test('emscripten: without memory growth, by default (-sABORTING_MALLOC), the run
   const { module } = await runBuild('malloc0-aborting');
   assert.throws(() => module._fill_until_null(1024), /Aborted\(OOM\)/);
   assert.equal(module.HEAPU8.length, INITIAL_MEMORY);
+});
+
+test('emscripten: localtime, newlocale and atexit, which allocate by the C library\'s own names, link and run over malloc0 as over dlmalloc', () => {
+  const run = (name) => execFileSync(process.execPath, [new URL(`../build/emscripten/libc-${name}.js`, import.meta.url).pathname], { encoding: 'utf8' });
+  const printed = run('malloc0');
+  assert.match(printed, /^localtime: \d+\nnewlocale: a locale\n40 exit handlers ran\n$/);
+  assert.equal(printed, run('dlmalloc'));
 });
 
 test('emscripten: the benchmark driver runs over malloc0 with growth, heap consistent', () => {
