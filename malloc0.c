@@ -649,11 +649,6 @@ void *emscripten_builtin_memalign(size_t align, size_t n) { return memalign(alig
 void emscripten_builtin_free(void *p) { free(p); }
 void *__libc_realloc(void *p, size_t n) { return realloc(p, n); }
 
-#elif defined(__wasi__)
-
-static void memory_grown(void) {}
-static void memory_refused(uintptr_t needed) { (void)needed; }
-
 #else
 
 static void memory_grown(void) {}
