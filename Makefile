@@ -296,9 +296,11 @@ $(EM_DIR)/%.js: examples/emscripten/scenes.c $(EM_DIR)/malloc0.o $(EM_DIR)/mallo
 # allocator, malloc0's thread-safe build among them.  Under Node its loader
 # compiles synchronously, and the runtime exits when main returns.  The
 # workers-oom builds give each thread an 8 MiB stack in 16 MiB that do not
-# grow: pthread_create runs out of memory.
+# grow: pthread_create runs out of memory.  The workers-grow builds give the
+# same stacks in memory that grows, while the threads started first run.
 EM_THREADS := -pthread -sWASM_ASYNC_COMPILATION=0 -sENVIRONMENT=node,worker -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=4
-EM_WORKERS := $(foreach a,dlmalloc emmalloc malloc0,$(EM_DIR)/workers-$(a).js $(EM_DIR)/workers-oom-$(a).js)
+EM_WORKERS := $(foreach a,dlmalloc emmalloc malloc0,$(EM_DIR)/workers-$(a).js $(EM_DIR)/workers-oom-$(a).js) \
+              $(foreach a,dlmalloc malloc0,$(EM_DIR)/workers-grow-$(a).js)
 EM_WORKERS_dlmalloc := -sMALLOC=dlmalloc
 EM_WORKERS_emmalloc := -sMALLOC=emmalloc
 EM_WORKERS_malloc0  := -sMALLOC=none $(EM_DIR)/malloc0-threads.o
@@ -306,6 +308,9 @@ EM_OOM_STACKS := -sDEFAULT_PTHREAD_STACK_SIZE=8388608
 EM_WORKERS_oom-dlmalloc := $(EM_WORKERS_dlmalloc) $(EM_OOM_STACKS)
 EM_WORKERS_oom-emmalloc := $(EM_WORKERS_emmalloc) $(EM_OOM_STACKS)
 EM_WORKERS_oom-malloc0  := $(EM_WORKERS_malloc0) $(EM_OOM_STACKS)
+EM_GROW_STACKS := $(EM_OOM_STACKS) -sALLOW_MEMORY_GROWTH=1 -Wno-pthreads-mem-growth
+EM_WORKERS_grow-dlmalloc := $(EM_WORKERS_dlmalloc) $(EM_GROW_STACKS)
+EM_WORKERS_grow-malloc0  := $(EM_WORKERS_malloc0) $(EM_GROW_STACKS)
 $(EM_DIR)/malloc0-threads.o: $(LIB) | emscripten-deps
 	@mkdir -p $(@D)
 	$(EMCC) $(EM_OPT) $(WARN) $(LIBFLAGS) -pthread -c -o $@ malloc0.c

@@ -5,7 +5,8 @@
 // runs every workload with growth and leaves a consistent heap.  And threads:
 // workers.c (-pthread), over malloc0's thread-safe build, prints what it
 // prints over dlmalloc and emmalloc, and when its threads' stacks fill
-// memory, ends in the runtime's abort as it does over them.  And C library
+// memory, grows it, or where it may not grow, ends in the runtime's abort
+// as it does over them.  And C library
 // functions that allocate by the C library's own names link over malloc0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,6 +86,15 @@ test('emscripten -pthread: threads allocate, hand blocks over, print and exit, a
   assert.equal(threadLines.length, 4, outputs.dlmalloc.join('\n'));
   assert.ok(outputs.dlmalloc.includes('all 4 threads joined'));
   for (const name of WORKER_BUILDS) assert.deepEqual(outputs[name], outputs.dlmalloc, name);
+});
+
+// The stacks of the test below, in memory that grows: pthread_create grows
+// it while the threads started first allocate.
+test('emscripten -pthread: thread stacks that fill 16 MiB grow memory, and the threads print as over dlmalloc', () => {
+  const malloc0 = runWorkers('grow-malloc0');
+  assert.ok(malloc0.includes('all 4 threads joined'), malloc0.join('\n'));
+  assert.deepEqual(malloc0, runWorkers('grow-dlmalloc'));
+  assert.deepEqual(malloc0, runWorkers('dlmalloc'), 'as with the default stacks, without growth');
 });
 
 // pthread_create uses the stack its malloc returns without a check: over
