@@ -695,9 +695,11 @@ static int memory_grow_for(uintptr_t end)
     }
     if (step <= needed || (first = memory_grow(step)) == GROW_FAILED)
         first = memory_grow(step = needed);
-    if (first == GROW_FAILED)
+    if (first == GROW_FAILED) {
         memory_refused(needed);
-    if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)
+        return 0;
+    }
+    if (first - heap_pages > MAX_GAP_PAGES)
         return 0;
     if (first != heap_pages)
         gap_add(first << PAGE_SHIFT, heap_pages << PAGE_SHIFT);

@@ -15,7 +15,7 @@ export function without(source, patches) {
 
 export const GUARANTEES = {
   'malloc returns NULL when memory.grow fails': [[
-    'if (first == GROW_FAILED || first - heap_pages > MAX_GAP_PAGES)\n        return 0;', '']],
+    '    if (first == GROW_FAILED) {\n        memory_refused(needed);\n        return 0;\n    }\n    if (first - heap_pages > MAX_GAP_PAGES)\n        return 0;\n', '']],
   'malloc returns NULL for sizes that would wrap around': [
     ['if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))\n        return 0;', ''],
     ['        if (size > NO_STALE - block)\n            return 0;\n', '']],
