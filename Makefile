@@ -512,7 +512,7 @@ bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(EM_THREAD_BENCH) $(BENCH_SIZE) $(DEMO)/s
 
 # What each guarantee costs in code bytes.
 size-costs: | deps
-	WASM_CLANG="$(CLANG)" WASM_PATH="$(TOOLS)" \
+	WASM_CLANG="$(CLANG)" WASM_PATH="$(TOOLS)" THREAD_FLAGS="$(THREADS)" \
 	  CFLAGS="$(WASM) $(LIBFLAGS) $(OPT_SIZE) $(SIZE_LTO)" node bench/guarantee_cost.mjs
 
 # Every module clang builds, rebuilt with binaryen's wasm-opt on PATH, must

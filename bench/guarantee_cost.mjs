@@ -1,8 +1,9 @@
 // make size-costs: what each guarantee costs in code bytes. Each row removes
 // one check from a scratch copy of malloc0.c and reports the bytes saved at
-// -Oz, for malloc+free alone, the six seed functions, and with free_pop_mark, as
-// one markdown table (make bench puts it in bench/RESULTS.md). The patches
-// are in bench/guarantees.mjs.
+// -Oz, for malloc+free alone, the six seed functions, and with free_pop_mark,
+// and for the thread-safe build's malloc+free (THREAD_FLAGS), as one markdown
+// table (make bench puts it in bench/RESULTS.md). The patches are in
+// bench/guarantees.mjs.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ const cflags = (process.env.CFLAGS ?? '').split(' ').filter(Boolean);
 // The Makefile's clang and the PATH it runs with, which leaves wasm-opt out.
 const clang = process.env.WASM_CLANG ?? 'clang';
 const clangEnv = process.env.WASM_PATH ? { ...process.env, PATH: process.env.WASM_PATH } : process.env;
-const PROFILES = { default: [], tiny: ['-DMALLOC0_TINY=1'] };
+const PROFILES = { default: [], tiny: ['-DMALLOC0_TINY=1'],
+  'thread-safe': (process.env.THREAD_FLAGS ?? '').split(' ').filter(Boolean) };
 
 function codeBytes(text, exports, profile) {
   const c = join(scratch, 'malloc0.c');
@@ -32,8 +34,11 @@ function codeBytes(text, exports, profile) {
 }
 
 // One table: a column per profile and set of exports.
-const columns = Object.keys(PROFILES).flatMap((profile) => [['malloc+free', CORE], ['seed six', SEED],
-  ['+ pop', MARKS]].map(([title, exports]) => ({ profile, title, exports, bytes: codeBytes(source, exports, profile) })));
+const SETS = { default: [['malloc+free', CORE], ['seed six', SEED], ['+ pop', MARKS]] };
+SETS.tiny = SETS.default;
+SETS['thread-safe'] = [['malloc+free', CORE]];
+const columns = Object.keys(PROFILES).flatMap((profile) => SETS[profile].map(([title, exports]) =>
+  ({ profile, title, exports, bytes: codeBytes(source, exports, profile) })));
 console.log(`what each guarantee costs: code bytes saved by removing it, clang ${cflags.join(' ')}\n`);
 console.log(`| guarantee | ${columns.map((c) => `${c.profile}: ${c.title}`).join(' | ')} |`);
 console.log(`|---|${columns.map(() => '---:').join('|')}|`);

@@ -55,6 +55,12 @@ export const GUARANTEES = {
     ['    scope->takes_check = TAG_KEY;\n', '']],
   'hardened: the retired chain only runs up, below the peak': [[
     '        TRUST(next > stale_next && (next <= peak_tail || next == NO_STALE));\n', '']],
+  'a trap leaves the lock broken: threads waiting for it wake and trap (thread-safe build)': [
+    ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : heap_break())', '#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : __builtin_trap())'],
+    ['#define break_for(why) (trap_reason = (why), heap_break())', '#define break_for(why) (trap_reason = (why), __builtin_trap())'],
+    ['        if (state == LOCK_BROKEN)\n            heap_break();\n        if (++spins', '        if (++spins'],
+    ['    while ((state = lock_swap(LOCK_WAITED)) != LOCK_FREE) {\n        if (state == LOCK_BROKEN)\n            heap_break();\n        lock_wait();\n    }',
+     '    while (lock_swap(LOCK_WAITED) != LOCK_FREE)\n        lock_wait();']],
   'the hardened heap, all of it': [
     ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : heap_break())', '#define TRUST(fact) ((void)0)'],
     ['    gap->seal = gap_seal(gap, gap_last);\n', ''],
