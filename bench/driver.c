@@ -30,6 +30,7 @@ enum {
     MIXED_SHORT = 1000, MIXED_LONG = 4000, MIXED_LONG_ONE_IN = 8, MIXED_MIN = 16, MIXED_MAX_LOG2 = 16,
     PHASE_LIVE = 2000, PHASE_STEPS = 20000, PHASE_KEEP_ONE_IN = 10,
     VECTOR_MAX = 8 << 20, VECTOR_START = 64, TEMPS = 256, TEMP_MIN = 16, TEMP_MAX = 16384, TEMPS_PER_GROWTH = 64,
+    LOAD_MIN = 16, LOAD_MAX = 256,
 };
 
 static unsigned random_state;
@@ -425,6 +426,24 @@ EXPORT(phases) unsigned phases(unsigned pairs)
         done += PHASE_LIVE;
     }
     return done;
+}
+
+/* Loading a data set: a parser's small records, 16 to 256 bytes, made one
+ * after another into memory that grows all the way (what each allocator's
+ * growth costs shows), then all freed in the order they were made, as a
+ * document or a level is torn down.  At most SCALING_MAX_LIVE records. */
+EXPORT(bulk_load) unsigned bulk_load(unsigned records)
+{
+    unsigned i;
+    start(15);
+    if (records > SCALING_MAX_LIVE)
+        records = SCALING_MAX_LIVE;
+    for (i = 0; i < records; i++)
+        if (!take(i, random_between(LOAD_MIN, LOAD_MAX)))
+            return 0;
+    for (i = 0; i < records; i++)
+        give(i);
+    return records;
 }
 
 /* A long-lived vector grown by realloc to half again its size, from 64
