@@ -262,8 +262,9 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes);
  * needed if more, or by exactly what is needed when that is all the host
  * still allows: memory.grow calls, which V8 makes costly once memory is
  * large (bulk_load in bench/RESULTS.md), stay logarithmic in the heap's
- * size, and the slack under 1.6% of it.  The heap keeps one tag (4 bytes) of memory
- * beyond its last block, so a block never ends exactly at the memory's end.
+ * size, and the slack under 1.6% of it.  The heap keeps one tag (4 bytes)
+ * of memory beyond its last block, so a block never ends exactly at the
+ * memory's end.
  *
  * Fragmentation.  No allocator that never moves a block can bound the
  * memory a heap needs beyond its live bytes by less than Robson's

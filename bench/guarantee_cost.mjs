@@ -16,28 +16,32 @@ const scratch = scratchFolder('malloc0-cost-');
 const CORE = ['malloc', 'free'];
 const SEED = [...CORE, 'free_all', 'free_all_mark', 'free_get_mark', 'free_to_mark'];
 const MARKS = [...SEED, 'free_pop_mark'];
-const cflags = (process.env.CFLAGS ?? '').split(' ').filter(Boolean);
+// Flags from the environment, as the Makefile passes them.
+const flagsFrom = (name) => (process.env[name] ?? '').split(' ').filter(Boolean);
+const cflags = flagsFrom('CFLAGS');
 // The Makefile's clang and the PATH it runs with, which leaves wasm-opt out.
 const clang = process.env.WASM_CLANG ?? 'clang';
 const clangEnv = process.env.WASM_PATH ? { ...process.env, PATH: process.env.WASM_PATH } : process.env;
-const PROFILES = { default: [], tiny: ['-DMALLOC0_TINY=1'],
-  'thread-safe': (process.env.THREAD_FLAGS ?? '').split(' ').filter(Boolean) };
+// Each profile's flags, and the sets of exports it is priced for.
+const EVERY_SET = [['malloc+free', CORE], ['seed six', SEED], ['+ pop', MARKS]];
+const PROFILES = {
+  default: { flags: [], sets: EVERY_SET },
+  tiny: { flags: ['-DMALLOC0_TINY=1'], sets: EVERY_SET },
+  'thread-safe': { flags: flagsFrom('THREAD_FLAGS'), sets: [EVERY_SET[0]] },
+};
 
 function codeBytes(text, exports, profile) {
   const c = join(scratch, 'malloc0.c');
   const wasm = join(scratch, 'm.wasm');
   writeFileSync(c, text);
-  execFileSync(clang, [...cflags, ...PROFILES[profile], `-I${root}`, '-Wl,--no-entry',
+  execFileSync(clang, [...cflags, ...PROFILES[profile].flags, `-I${root}`, '-Wl,--no-entry',
     ...exports.map((e) => `-Wl,--export=${e}`), '-o', wasm, c], { env: clangEnv });
   const sections = execFileSync('wasm-objdump', ['-h', wasm], { encoding: 'utf8' });
   return parseInt(/Code .*\(size=0x([0-9a-f]+)\)/.exec(sections)[1], 16);
 }
 
 // One table: a column per profile and set of exports.
-const SETS = { default: [['malloc+free', CORE], ['seed six', SEED], ['+ pop', MARKS]] };
-SETS.tiny = SETS.default;
-SETS['thread-safe'] = [['malloc+free', CORE]];
-const columns = Object.keys(PROFILES).flatMap((profile) => SETS[profile].map(([title, exports]) =>
+const columns = Object.entries(PROFILES).flatMap(([profile, { sets }]) => sets.map(([title, exports]) =>
   ({ profile, title, exports, bytes: codeBytes(source, exports, profile) })));
 console.log(`what each guarantee costs: code bytes saved by removing it, clang ${cflags.join(' ')}\n`);
 console.log(`| guarantee | ${columns.map((c) => `${c.profile}: ${c.title}`).join(' | ')} |`);

@@ -6,8 +6,8 @@
 // workers.c (-pthread), over malloc0's thread-safe build, prints what it
 // prints over dlmalloc and emmalloc, and when its threads' stacks fill
 // memory, grows it, or where it may not grow, ends in the runtime's abort
-// as it does over them.  And C library
-// functions that allocate by the C library's own names link over malloc0.
+// as it does over them.  And C library functions that allocate by the C
+// library's own names link over malloc0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
