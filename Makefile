@@ -504,7 +504,9 @@ plot-deps:
 
 # QUICK=1: a smoke run (figures not meaningful, nothing written).
 # It also writes the size tables into bench/RESULTS.md, and copies the
-# tables the README shows from there.
+# tables the README shows from there.  --no-liftoff: every module runs
+# optimized code from the start (bench/run.mjs gives the threads' runs the
+# same flags).
 bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(EM_THREAD_BENCH) $(BENCH_SIZE) $(DEMO)/str_toggle.wasm | plot-deps
 	@$(MAKE) -s size > $(B)/bench/size.md
 	@$(MAKE) -s size-costs > $(B)/bench/costs.md

@@ -197,11 +197,12 @@ if (againstDefault.length) {
 
 // The threaded workload (bench/threads.c): emcc -pthread builds, each run
 // with 1 and 2 threads, allocators interleaved; total pairs per microsecond.
-// Node compiles the module optimized from the start: under its default
-// tiering, code that an emscripten program's threads run at once runs at
-// half speed on each (measured on a loop with no memory access: two threads
-// do what one does), so no allocator could show that two threads scale.
-const THREAD_NODE_FLAGS = ['--no-wasm-dynamic-tiering'];
+// Each run takes this process's Node flags (the Makefile's --no-liftoff):
+// under Node's default tiering, code that an emscripten program's threads
+// run at once runs at half speed on each (measured on a loop with no memory
+// access: two threads do what one does), so no allocator could show that
+// two threads scale.
+const NODE_FLAGS = process.execArgv.join(' ') || 'its defaults';
 const THREAD_PAIRS = QUICK ? 20000 : 2000000;
 const THREAD_ALLOCATORS = ['malloc0', 'emmalloc', 'dlmalloc'];
 const throughput = {};
@@ -209,12 +210,12 @@ for (let r = 0; r < REPEATS; r++) {
   for (const threads of [1, 2]) {
     for (const allocator of THREAD_ALLOCATORS) {
       const loader = new URL(`em-threads-${allocator}.js`, dir).pathname;
-      const printed = execFileSync(process.execPath, [...THREAD_NODE_FLAGS, loader, String(threads), String(THREAD_PAIRS)], { encoding: 'utf8' });
+      const printed = execFileSync(process.execPath, [...process.execArgv, loader, String(threads), String(THREAD_PAIRS)], { encoding: 'utf8' });
       (throughput[`${allocator}@${threads}`] ??= []).push(Number(printed.trim()));
     }
   }
 }
-out(`\nthreads (bench/threads.c, emcc -pthread): small blocks, one in 16 freed by the next thread; total malloc+free pairs per microsecond, ${THREAD_PAIRS} pairs per thread (higher is better); node ${THREAD_NODE_FLAGS.join(' ')}, as Node's default tiering halves each of two threads (see bench/run.mjs)\n`);
+out(`\nthreads (bench/threads.c, emcc -pthread): small blocks, one in 16 freed by the next thread; total malloc+free pairs per microsecond, ${THREAD_PAIRS} pairs per thread (higher is better); Node with ${NODE_FLAGS}, as the runs above (its default tiering halves each of two threads: see bench/run.mjs)\n`);
 out(`| threads | ${THREAD_ALLOCATORS.join(' | ')} |`);
 out(`|---|${THREAD_ALLOCATORS.map(() => '---:').join('|')}|`);
 for (const threads of [1, 2]) {
