@@ -106,7 +106,7 @@
  * size class, with a bit set of the classes that are not empty, in the
  * record of the scope that holds them:
  *
- *   classes  ...0 1 0 0 1 1 0            heads[c] -> hole -> hole -> 0
+ *   classes  ...0 1 0 0 1 1 0     heads[c] -> hole <-> hole <- tails[c]
  *
  * A class spans a quarter of a power of two, and the classes reach the
  * largest block, so every class above a request's own holds only holes that
@@ -115,8 +115,11 @@
  * (one bit scan finds it), so that large holes stay whole for the requests
  * only they can serve: freed buffers of megabytes are reused as surely as
  * small blocks.  It splits off the rest as a new hole, and bumps the tail
- * only when no hole fits.  free unlinks the holes it merges with, in O(1)
- * as the lists are doubly linked.
+ * only when no hole fits.  A hole under 16 KiB joins its list at the tail,
+ * so that small holes are taken oldest first, when their neighbours have
+ * had time to be freed and merge with them; a larger one at the head, so
+ * that a buffer freed to be replaced is reused at once.  free unlinks the
+ * holes it merges with, in O(1) as the lists are doubly linked.
  *
  * Quick lists (default profile, MALLOC0_FAST=1).  A small block freed in
  * the current scope may skip the merge and the lists: it waits in a stack
@@ -1088,7 +1091,10 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 #define MASK_WORDS ((CLASS_COUNT + MASK_BITS - 1) / MASK_BITS)
 /* How many holes of its own class a request looks at for the best fit. */
 #define FIT_TRIES 8
-/* A back link to a list head carries this bit: links are tag-aligned. */
+/* Holes under 2^FIFO_BELOW_LOG2 bytes (16 KiB) are taken oldest first. */
+#define FIFO_BELOW_LOG2 14
+#define FIFO_CLASSES ((FIFO_BELOW_LOG2 - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2)
+/* A link to a list's head or tail carries this bit: links are tag-aligned. */
 #define HEAD_LINK ((link_t)1)
 
 _Static_assert(MIN_HOLE >= 1 << SMALLEST_CLASS_LOG2, "no hole is below class 0");
@@ -1152,12 +1158,13 @@ struct scope {
     link_t gaps;       /* the last gap passed below the mark (0: none) */
     class_set classes; /* the classes whose lists are not empty */
     link_t heads[CLASS_COUNT];
+    link_t tails[CLASS_COUNT];
 };
 
 #define RECORD_BYTES (INDEX ? sizeof(struct scope) : __builtin_offsetof(struct scope, classes))
 
 /* All zeros, so that the record lies in .bss: with one word set, all of
- * it (448 bytes of list heads) would be in a module's data.  Its floor is
+ * it (896 bytes of list heads and tails) would be in a module's data.  Its floor is
  * 0, below any block; a mark at the heap start counts on it, and its takes
  * count nothing. */
 static struct scope base_scope;
@@ -1184,19 +1191,39 @@ static SHARED unsigned hole_class(tag_t size)
            (size >> (log2 - CLASS_SPLIT_LOG2) & ((1 << CLASS_SPLIT_LOG2) - 1));
 }
 
+/* A list ends in a link, carrying HEAD_LINK, to where a hole would lie
+ * whose back link is the list's tail: so the last hole's next links back
+ * the way a hole does. */
+static link_t list_end(link_t *tail) { return ((link_t)tail - (link_t)hole_back(0)) | HEAD_LINK; }
+
+/* The word that links back to what lies before next: next's back link, or
+ * at the end of a list, its tail. */
+static link_t *back_of(link_t next) { return hole_back(next & ~HEAD_LINK); }
+
+/* Does next link back to back? */
+static int links_back(link_t next, link_t back) { return *back_of(next) == back; }
+
+/* Links a hole last in its class if it is under 16 KiB, else first (see
+ * the design).  A list's head and tail are its scope's, and an empty list
+ * starts as head and tail linked to each other. */
 static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(hole_size(block));
     class_set *classes = &scope->classes;
-    link_t *head = &scope->heads[class], back = (link_t)head | HEAD_LINK;
-    link_t next = class_in(classes, class) ? *head : 0;
-    if (next) {
-        TRUST(*hole_back(next) == back);
-        *hole_back(next) = (uintptr_t)hole_next(block);
+    link_t *head = &scope->heads[class], back = (link_t)head | HEAD_LINK, next;
+    link_t *tail = &scope->tails[class];
+    if (!class_in(classes, class)) {
+        *head = list_end(tail);
+        *tail = back;
     }
+    if (class < FIFO_CLASSES)
+        back = *tail;
+    next = *(link_t *)(back & ~HEAD_LINK);
+    TRUST(links_back(next, back));
+    *back_of(next) = (link_t)hole_next(block);
     *hole_next(block) = next;
     *hole_back(block) = back;
-    *head = block;
+    *(link_t *)(back & ~HEAD_LINK) = block;
     class_add(classes, class);
 }
 
@@ -1207,14 +1234,13 @@ static void hole_unlink(uintptr_t block)
 {
     link_t next = *hole_next(block);
     link_t back = *hole_back(block);
-    link_t head = back & ~HEAD_LINK;
-    TRUST(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));
-    *(link_t *)head = next;
-    if (next) {
-        *hole_back(next) = back;
-    } else if (back & HEAD_LINK) {
+    link_t before = back & ~HEAD_LINK;
+    TRUST(*(link_t *)before == block && links_back(next, (link_t)hole_next(block)));
+    *(link_t *)before = next;
+    *back_of(next) = back;
+    if (back & next & HEAD_LINK) {
         unsigned class = hole_class(hole_size(block));
-        struct scope *scope = (struct scope *)(head - class * sizeof(link_t) -
+        struct scope *scope = (struct scope *)(before - class * sizeof(link_t) -
                                                __builtin_offsetof(struct scope, heads));
         class_remove(&scope->classes, class);
     }
@@ -1282,7 +1308,7 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
     uintptr_t block, best = 0, best_size = ~(uintptr_t)0;
     if (!class_in(&scope_now->classes, class))
         return 0;
-    for (block = scope_now->heads[class]; block && tries--; block = *hole_next(block)) {
+    for (block = scope_now->heads[class]; !(block & HEAD_LINK) && tries--; block = *hole_next(block)) {
         uintptr_t have = hole_size(block);
         if (have >= size && have < best_size) {
             best = block;
@@ -1339,9 +1365,10 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
                                 uintptr_t ceiling, uintptr_t *listed)
 {
     uintptr_t back = (uintptr_t)&scope->heads[class] | HEAD_LINK, block;
+    link_t end = list_end(&scope->tails[class]);
     if (!class_in(&scope->classes, class))
         return 1;
-    for (block = scope->heads[class]; block; block = *hole_next(block)) {
+    for (block = scope->heads[class]; !(block & HEAD_LINK); block = *hole_next(block)) {
         tag_t tag = *tag_at(block);
         if (!(*listed)-- || block < floor || block >= ceiling || !hole_tag(tag) ||
             !hole_listed(free_size(tag)) || hole_class(free_size(tag)) != class ||
@@ -1349,7 +1376,7 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
             return 0;
         back = (uintptr_t)hole_next(block);
     }
-    return !(back & HEAD_LINK);
+    return !(back & HEAD_LINK) && block == end && links_back(end, back);
 }
 
 /* Do the scopes' lists, from the current one out, hold exactly the listed

@@ -42,8 +42,8 @@ export const GUARANTEES = {
     '    if (!MALLOC0_CHECKS || mark == base_mark)\n        return 1;', '    return 1;']],
   'hardened: a hole is whole before it is taken, split or merged': [['    TRUST(hole_whole(block));\n', '']],
   'hardened: list links point back before an unlink or a link': [
-    ['    TRUST(*(link_t *)head == block && (!next || *hole_back(next) == (link_t)hole_next(block)));\n', ''],
-    ['        TRUST(*hole_back(next) == back);\n', '']],
+    ['    TRUST(*(link_t *)before == block && links_back(next, (link_t)hole_next(block)));\n', ''],
+    ['    TRUST(links_back(next, back));\n', '']],
   'hardened: a scope\'s outer link leads to a live record below it': [[
     '    TRUST(scope_of_mark(outer->floor) == outer && outer->floor < scope->floor);\n', '']],
   'hardened: gap records are sealed': [

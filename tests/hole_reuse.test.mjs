@@ -71,6 +71,31 @@ for (const build of DEFAULT_BUILDS) {
     shadow.assertAgrees();
   });
 
+  // Holes under 16 KiB are taken oldest first (their neighbours have had
+  // time to be freed and merge with them), larger ones newest first (a
+  // buffer freed to be replaced is reused at once): in the base scope and
+  // in a mark's.
+  for (const inScope of [false, true]) {
+    for (const [size, order] of [[1000, 'oldest'], [40000, 'newest']]) {
+      test(`holes of ${size} bytes are taken ${order} first${inScope ? ' in a scope' : ''}, ${build.name}`, () => {
+        const heap = loadHeap(build);
+        const shadow = new Shadow(heap);
+        if (inScope) heap.getMark();
+        const blocks = [];
+        for (let i = 0; i < 4; i++) {
+          blocks.push(shadow.malloc(size));
+          shadow.malloc(8); // keeps the holes apart
+        }
+        const freed = [blocks[2], blocks[0], blocks[3], blocks[1]];
+        for (const p of freed) shadow.free(p);
+        const taken = freed.map(() => shadow.malloc(size));
+        assert.deepEqual(taken, order === 'oldest' ? freed : [...freed].reverse());
+        assert.ok(heap.check());
+        shadow.assertAgrees();
+      });
+    }
+  }
+
   test(`small blocks freed before a mark are holes below it, reused after the pop, ${build.name}`, () => {
     const heap = loadHeap(build);
     const shadow = new Shadow(heap);
