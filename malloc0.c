@@ -1164,9 +1164,9 @@ struct scope {
 #define RECORD_BYTES (INDEX ? sizeof(struct scope) : __builtin_offsetof(struct scope, classes))
 
 /* All zeros, so that the record lies in .bss: with one word set, all of
- * it (896 bytes of list heads and tails) would be in a module's data.  Its floor is
- * 0, below any block; a mark at the heap start counts on it, and its takes
- * count nothing. */
+ * it (896 bytes of list heads and tails) would be in a module's data.  Its
+ * floor is 0, below any block; a mark at the heap start counts on it, and
+ * its takes count nothing. */
 static struct scope base_scope;
 /* The scope that blocks are allocated in. */
 static struct scope *scope_now = &base_scope;
@@ -1211,19 +1211,20 @@ static void hole_link(uintptr_t block, struct scope *scope)
     unsigned class = hole_class(hole_size(block));
     class_set *classes = &scope->classes;
     link_t *head = &scope->heads[class], back = (link_t)head | HEAD_LINK, next;
-    link_t *tail = &scope->tails[class];
+    link_t *tail = &scope->tails[class], *before;
     if (!class_in(classes, class)) {
         *head = list_end(tail);
         *tail = back;
     }
     if (class < FIFO_CLASSES)
         back = *tail;
-    next = *(link_t *)(back & ~HEAD_LINK);
+    before = (link_t *)(back & ~HEAD_LINK);
+    next = *before;
     TRUST(links_back(next, back));
     *back_of(next) = (link_t)hole_next(block);
     *hole_next(block) = next;
     *hole_back(block) = back;
-    *(link_t *)(back & ~HEAD_LINK) = block;
+    *before = block;
     class_add(classes, class);
 }
 
@@ -1365,9 +1366,10 @@ static int hole_list_consistent(struct scope *scope, unsigned class, uintptr_t f
                                 uintptr_t ceiling, uintptr_t *listed)
 {
     uintptr_t back = (uintptr_t)&scope->heads[class] | HEAD_LINK, block;
-    link_t end = list_end(&scope->tails[class]);
+    link_t end;
     if (!class_in(&scope->classes, class))
         return 1;
+    end = list_end(&scope->tails[class]);
     for (block = scope->heads[class]; !(block & HEAD_LINK); block = *hole_next(block)) {
         tag_t tag = *tag_at(block);
         if (!(*listed)-- || block < floor || block >= ceiling || !hole_tag(tag) ||

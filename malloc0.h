@@ -134,10 +134,10 @@
  * A free block also keeps its size at its end, in memory that is free
  * anyway.  A mark costs one mark block until it is popped, which holds its
  * scope's free lists: 936 bytes in wasm32 and 1848 in wasm64 (944 and 1856
- * at MALLOC0_ALIGN 16); in the tiny profile 24 bytes (32 at MALLOC0_ALIGN 16, and in
- * wasm64).  Pages others grew cost the heap up to one request's size
- * below them (the block that did not fit there) and at most 32 bytes after
- * them.
+ * at MALLOC0_ALIGN 16); in the tiny profile 24 bytes (32 at MALLOC0_ALIGN
+ * 16, and in wasm64).  Pages others grew cost the heap up to one request's
+ * size below them (the block that did not fit there) and at most 32 bytes
+ * after them.
  *
  * Invalid input has defined behaviour and never corrupts the heap (with
  * MALLOC0_CHECKS=0, the rows "ignored" and "trap" are undefined instead):

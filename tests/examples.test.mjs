@@ -27,8 +27,9 @@ test('str_toggle: memory stays flat over 1,000 round trips', async () => {
 });
 
 // malloc0's state is zeros but for a few words, so that its records (the
-// base scope's 896 bytes of list heads and tails) lie in .bss: a module built without
-// wasm-opt, which would drop runs of zeros, carries none of them.
+// base scope's 896 bytes of list heads and tails) lie in .bss: a module
+// built without wasm-opt, which would drop runs of zeros, carries none of
+// them.
 const MAX_DATA_BYTES = 64;
 test(`str_toggle.wasm carries less than ${MAX_DATA_BYTES} bytes of data`, () => {
   const data = dataSectionBytes(readFileSync(example('str_toggle/str_toggle.wasm')));
