@@ -14,8 +14,10 @@ const SLOT_INTS = 3; // address, size, key
 const RING_INTS = 2 + RING_SLOTS * SLOT_INTS; // head, tail, slots
 const SWEEP_EVERY = 8192;
 const LIVE_LIMIT = 300;
-// With marks, what a thread allocates in its first PINNED_STEPS steps (well
-// before the mark) stays live to the end: a reset and a pop must leave it.
+// With marks, what a thread allocates in its first PINNED_STEPS steps stays
+// live to the end: a reset and a pop must leave it.  The threads meet after
+// those steps, before the mark is taken, so that a worker that started late
+// pins nothing above the mark.
 const PINNED_STEPS = 100;
 // Words of the control block: threads that finished their operations, the
 // mark (0 until taken), the barrier's count, and 1 once a thread failed.
@@ -224,6 +226,7 @@ function operateThread({ exports, memory, id, threads, operations, seed, rings, 
     if (step % 16 === 0) receive();
     if (step % SWEEP_EVERY === 0) sweep('sweep');
     if (!marks) continue;
+    if (step === PINNED_STEPS) barrier(1, true);
     if (step === half >> 1 && id === 0) {
       const mark = exports.free_get_mark() >>> 0;
       if (!mark) fail('free_get_mark returned NULL');
@@ -231,14 +234,14 @@ function operateThread({ exports, memory, id, threads, operations, seed, rings, 
     }
     if (!markSeen) markSeen = Atomics.load(control, MARK) >>> 0;
     if (step === half) {
-      // Every hand-over precedes the first barrier, so the rings are empty
+      // Every hand-over precedes this barrier, so the rings are empty
       // after the receive that follows it, and stay so through the reset.
-      barrier(1, true);
+      barrier(2, true);
       receive();
-      barrier(2, false);
+      barrier(3, false);
       markSeen = Atomics.load(control, MARK) >>> 0;
       if (id === 0) exports.free_to_mark(markSeen);
-      barrier(3, false);
+      barrier(4, false);
       for (const address of [...order]) if (address >= markSeen) forget(address);
       sweep(`a block below mark ${markSeen} after free_to_mark`);
     }
@@ -247,9 +250,9 @@ function operateThread({ exports, memory, id, threads, operations, seed, rings, 
   awaitCount(DONE, threads, true);
   receive();
   if (marks) {
-    barrier(4, false);
-    if (id === 0) exports.free_pop_mark(markSeen);
     barrier(5, false);
+    if (id === 0) exports.free_pop_mark(markSeen);
+    barrier(6, false);
     for (const address of [...order]) if (address >= markSeen) forget(address);
   }
   sweep('at the end');
