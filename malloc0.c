@@ -854,7 +854,7 @@ static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
 }
 
 /* A block in use takes size bytes, with the flags it had. */
-static void header_resize(uintptr_t block, uintptr_t size)
+static SHARED void header_resize(uintptr_t block, uintptr_t size)
 {
     header_set(block, size, *tag_at(block) & FLAG_BITS);
 }
@@ -886,7 +886,7 @@ static int in_heap(uintptr_t block) { return block - HEAP_START < heap_tail - HE
  * hole of size 0, and a quick block's tags agree as a hole's do, so a
  * PREV_FREE bit forged after zeroed data or a stacked quick block would
  * merge it and move the tail into a live block. */
-static int hole_whole(uintptr_t block)
+static INLINE int hole_whole(uintptr_t block)
 {
     tag_t header;
     if (!in_heap(block))
@@ -1048,7 +1048,7 @@ static tag_t block_size_for(uintptr_t n)
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
  * with nothing changed. */
-static uintptr_t block_append(tag_t size, tag_t flags)
+static INLINE uintptr_t block_append(tag_t size, tag_t flags)
 {
     uintptr_t block = tail_take(size);
     if (block)
