@@ -711,8 +711,8 @@ static int memory_grow_for(uintptr_t end)
 }
 
 /* The next gap above the tail, or 0: a record sealed as the one after the
- * gap passed, or none after the last. */
-static struct gap *gap_ahead(void)
+ * gap passed, or none after the last.  Every move of the tail asks. */
+static INLINE struct gap *gap_ahead(void)
 {
     struct gap *gap = (struct gap *)gap_passed->next;
     TRUST(gap ? gap->seal == gap_seal(gap, gap_passed) : gap_passed == gap_last);
@@ -1717,8 +1717,10 @@ static uintptr_t block_alloc(tag_t size)
 }
 
 /* The block of a pointer malloc returned, or 0 for NULL and for anything
- * else (which traps in the debug build, for the reason why). */
-static uintptr_t block_of(void *p, const char *why)
+ * else (which traps in the debug build, for the reason why).  Inlined in
+ * free, which every malloc pairs with; the other public functions share
+ * one copy at -Oz (block_of_shared). */
+static INLINE uintptr_t block_of(void *p, const char *why)
 {
     uintptr_t block = (uintptr_t)p - TAG_BYTES;
     if (!MALLOC0_CHECKS)
@@ -1729,6 +1731,8 @@ static uintptr_t block_of(void *p, const char *why)
         reject_input(why);
     return 0;
 }
+
+static SHARED uintptr_t block_of_shared(void *p, const char *why) { return block_of(p, why); }
 
 /*
  * Zeroing and copying whole words.  With bulk memory they are memory.fill
@@ -1827,7 +1831,7 @@ void *API(realloc)(void *p, size_t n)
     tag_t size, have;
     if (!p)
         return API(malloc)(n);
-    if (!(block = block_of(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)))
+    if (!(block = block_of_shared(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)))
         return 0;
     have = block_size(block);
     if (size <= have) {
@@ -1892,7 +1896,7 @@ int API(posix_memalign)(void **out, size_t align, size_t n)
 
 size_t API(malloc_usable_size)(void *p)
 {
-    uintptr_t block = block_of(p, "malloc_usable_size" NOT_A_BLOCK);
+    uintptr_t block = block_of_shared(p, "malloc_usable_size" NOT_A_BLOCK);
     return block ? block_size(block) - TAG_BYTES : 0;
 }
 
