@@ -506,11 +506,11 @@ plot-deps:
 # It also writes the size tables into bench/RESULTS.md, and copies the
 # tables the README shows from there.  --no-liftoff: every module runs
 # optimized code from the start (bench/run.mjs gives the threads' runs the
-# same flags).
+# same flags).  --expose-gc: each run starts after a full collection, settled.
 bench: $(BENCH_WASM) $(EM_BENCH_WASM) $(EM_THREAD_BENCH) $(BENCH_SIZE) $(DEMO)/str_toggle.wasm | plot-deps
 	@$(MAKE) -s size > $(B)/bench/size.md
 	@$(MAKE) -s size-costs > $(B)/bench/costs.md
-	QUICK=$(QUICK) node --no-liftoff bench/run.mjs
+	QUICK=$(QUICK) node --no-liftoff --expose-gc bench/run.mjs
 
 # What each guarantee costs in code bytes.
 size-costs: | deps

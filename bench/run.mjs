@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { codeSectionBytes } from '../tests/lib/wasm_binary.mjs';
 import { README, RESULTS, demoPrints, read, withCurrentTables, withDemoOutput } from '../tests/lib/readme.mjs';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const QUICK = process.env.QUICK === '1';
 const REPEATS = QUICK ? 1 : Number(process.env.REPEATS ?? 7);
@@ -82,7 +83,14 @@ function scaling(name, n) {
     [`${name}@${live.toExponential().replace('+', '')}`, [name, [n], live]]));
 }
 
-function runOnce(allocator, workload) {
+// How long a run waits for the collector to give the runs before it back:
+// a fixed pause, and more for each MiB the last run's memory held (bump's
+// random_free grows a gigabyte, whose release takes longer).
+const GC_SETTLE_MS = 20;
+const GC_SETTLE_MIB_PER_MS = 16;
+let lastMemoryBytes = 0;
+
+async function runOnce(allocator, workload) {
   const [name, args, live] = WORKLOADS[workload];
   if (ONLY[allocator] && !ONLY[allocator].includes(workload)) return null;
   if (SKIP[allocator]?.includes(workload)) return null;
@@ -90,14 +98,20 @@ function runOnce(allocator, workload) {
   if (exports._initialize) exports._initialize();
   if (!exports[name]) return null; // marks: malloc0 only
   if (live && !exports.prepare(live)) throw new Error(`${allocator}: prepare(${live}) failed`);
+  // Earlier runs' memories are garbage by now. Collect them here, and let
+  // the collector finish in the background, so that no run pays for the
+  // runs before it.
+  globalThis.gc();
+  await sleep(GC_SETTLE_MS + lastMemoryBytes / (GC_SETTLE_MIB_PER_MS << 20));
   const start = performance.now();
   const done = exports[name](...args);
   const ms = performance.now() - start;
+  lastMemoryBytes = exports.memory.buffer.byteLength;
   if (!done && REAL.includes(workload) && allocator === 'malloc0-tiny') return { oom: true };
   if (!done) throw new Error(`${allocator} ${name}: malloc returned NULL`);
   // Memory never shrinks: its size now is its peak. The driver's own data
   // lies below the heap base and is left out.
-  const heap = exports.memory.buffer.byteLength - exports.heap_base();
+  const heap = lastMemoryBytes - exports.heap_base();
   const settled = name === 'frame_loop' ? Math.ceil((exports.settled_memory() - exports.heap_base()) / PAGE) : 0;
   return { ns: (ms * 1e6) / done, pages: Math.ceil(heap / PAGE), heap, live: exports.peak_live(), settled };
 }
@@ -107,7 +121,7 @@ for (let r = 0; r < REPEATS; r++) {
   for (const workload of Object.keys(WORKLOADS)) {
     results[workload] ??= {};
     for (const allocator of ALLOCATORS) {
-      const run = runOnce(allocator, workload);
+      const run = await runOnce(allocator, workload);
       if (run) (results[workload][allocator] ??= []).push(run);
     }
   }
