@@ -391,6 +391,15 @@ binaryen-deps:
 ORIGINAL_SEED := 356 / 312
 code-bytes = $$(wasm-objdump -h $(1) | sed -n 's/.*Code.*(size=0x\([0-9a-f]*\)).*/\1/p' | xargs -I{} printf '%d' 0x{})
 size-cell = $(call code-bytes,$(B)/size/$(1).wasm) / $(call code-bytes,$(B)/size-opt/$(1).wasm)
+# A function's share of the code section: its body and the 1 or 2 bytes of
+# its length.
+function-bytes = $$(wasm-objdump -x $(1) | sed -n 's/.* size=\([0-9]*\) <$(2)>$$/\1/p' | \
+	  { read n && echo $$((n + 1 + (n > 127))) || echo -; })
+# The thread-safe rows include the function wasm-ld adds to every module
+# over shared memory, to set its data up once: a threaded program has it
+# whatever its allocator.
+INIT_MEMORY := __wasm_init_memory
+INIT_MEMORY_ROW := thread-safe rows: of them, wasm-ld's \`$(INIT_MEMORY)\`, in every module over shared memory
 size-rows = $(foreach r,$(1),echo "| $(subst -checks1,,$(subst checks0,CHECKS=0,$(r))) |\
 	  $(foreach s,$(SIZE_SETS),$(call size-cell,$(r)-$(s)) |)";)
 LEVEL_NAME_default := default
@@ -420,6 +429,7 @@ size: $(SIZE_WASM) $(SIZE_WASM:$(B)/size/%=$(B)/size-opt/%) $(LEVEL_WASM)
 	@echo "|---|---:|---:|---:|"
 	@$(foreach r,$(LEVEL_ROWS),$(foreach s,$(LEVEL_SETS),echo "| $(LEVEL_NAME_$(r)): $(SET_NAME_$(s)) |\
 	  $(foreach l,$(SIZE_LEVELS),$(call code-bytes,$(B)/size-level/$(r)-$(s)-$(l).wasm) |)";))
+	@echo "| $(INIT_MEMORY_ROW) | $(foreach l,$(SIZE_LEVELS),$(call function-bytes,$(B)/size-level/threads-core-$(l).wasm,$(INIT_MEMORY)) |)"
 	@echo
 	@$(MAKE) -s size-lines
 
