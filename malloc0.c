@@ -1719,7 +1719,8 @@ static uintptr_t block_alloc(tag_t size)
 /* The block of a pointer malloc returned, or 0 for NULL and for anything
  * else (which traps in the debug build, for the reason why).  Inlined in
  * free, which every malloc pairs with; the other public functions share
- * one copy at -Oz (block_of_shared). */
+ * one copy at every level (block_of_shared): inlined in realloc and
+ * malloc_usable_size, it costs 160 bytes at -O2, for a call less. */
 static INLINE uintptr_t block_of(void *p, const char *why)
 {
     uintptr_t block = (uintptr_t)p - TAG_BYTES;
@@ -1732,7 +1733,7 @@ static INLINE uintptr_t block_of(void *p, const char *why)
     return 0;
 }
 
-static SHARED uintptr_t block_of_shared(void *p, const char *why) { return block_of(p, why); }
+static __attribute__((noinline)) uintptr_t block_of_shared(void *p, const char *why) { return block_of(p, why); }
 
 /*
  * Zeroing and copying whole words.  With bulk memory they are memory.fill
