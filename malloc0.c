@@ -499,6 +499,8 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define PAGE_SHIFT 16
 /* Memory grows by at least 1 / 2^GROW_SHIFT of the heap's size. */
 #define GROW_SHIFT 6
+/* How far past the tail MALLOC0_FAST's fast tail reaches (see tail_take). */
+#define STALE_AHEAD 4096
 /* Where the chain of retired headers ends: above any tail, and an address
  * where a block could start, so that a skip tag reaches it. */
 #define NO_STALE (~(uintptr_t)(TAG_BYTES - 1))
@@ -988,27 +990,38 @@ static uintptr_t tail_move(uintptr_t size)
     }
 }
 
-/* How far the tail can move up with nothing else to do (see tail_take). */
+/* How far the tail could move up with nothing else to do: the fast tail's
+ * limit never passes it (tail_limit_safe). */
 static uintptr_t tail_reach(void)
 {
     uintptr_t end = memory_reach();
     return MALLOC0_CHECKS && stale_next < end ? stale_next : end;
 }
 
-/* MALLOC0_FAST's long way: tail_move, then the limit renewed. */
+/* MALLOC0_FAST's long way: tail_move, then the limit renewed, at most
+ * STALE_AHEAD bytes past the tail, with the retired headers below it
+ * erased now: else, after a reset, each block that the tail moves over
+ * a retired header would take the long way.  After a move that failed,
+ * memory may not hold the tail's tag (a native heap without a region), so
+ * the limit is the tail. */
 static COLD uintptr_t tail_take_far(uintptr_t size)
 {
-    uintptr_t block = tail_move(size);
-    tail_limit = block ? tail_reach() : heap_tail;
+    uintptr_t block = tail_move(size), reach;
+    tail_limit = heap_tail;
+    if (block) {
+        reach = memory_reach();
+        tail_limit = reach - heap_tail > STALE_AHEAD ? heap_tail + STALE_AHEAD : reach;
+        stale_erase_below(tail_limit);
+    }
     return block;
 }
 
 /* With MALLOC0_FAST, the tail moves up by size bytes at once while its end
  * stays at or below tail_limit: memory holds it with a tag beyond, no gap
  * is in the way and no retired header lies below it.  Every other move
- * renews the limit (or lowers it to the tail, which sends the next take the
- * long way).  Without, every move is tail_move's, the way malloc usually
- * takes: not COLD. */
+ * renews the limit; a reset lowers it to the tail, which sends the next
+ * take the long way.  Without, every move is tail_move's, the way malloc
+ * usually takes: not COLD. */
 static uintptr_t tail_take(uintptr_t size)
 {
     uintptr_t block;
@@ -1324,8 +1337,9 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
 /* A hole for a block of size bytes, or 0: the best fit among FIT_TRIES
  * holes of the request's class, else among FIT_TRIES of the smallest
  * larger class that has any (all of whose holes fit).  O(FIT_TRIES): a bit
- * scan and two bounded walks. */
-static uintptr_t hole_find(tag_t size)
+ * scan and two bounded walks.  Inlined in block_alloc, its one caller:
+ * every malloc that finds no quick block asks it first. */
+static INLINE uintptr_t hole_find(tag_t size)
 {
     uintptr_t block;
     unsigned class;
@@ -1688,8 +1702,10 @@ static int block_grow(uintptr_t block, tag_t size)
     return 1;
 }
 
-/* Frees a block, as free does: onto a quick stack, or released. */
-static void block_free(uintptr_t block)
+/* Frees a block, as free does: onto a quick stack, or released.  Inlined
+ * in free, its one caller: at -O2 a call more per free costs the fast
+ * profile a third of its LIFO time. */
+static INLINE void block_free(uintptr_t block)
 {
     if (!quick_keep(block))
         block_release(block);
@@ -1697,16 +1713,14 @@ static void block_free(uintptr_t block)
 
 /* A block of size bytes in use: a quick block or a hole if one fits, else
  * at the tail (after the quick blocks are released and merged, if memory
- * would have to grow, as a hole may then fit), else any hole that fits. */
+ * would have to grow, as a hole may then fit: the loop asks again once,
+ * as the flush empties the stacks), else any hole that fits. */
 static uintptr_t block_alloc(tag_t size)
 {
     uintptr_t block = quick_take(size), hole;
     if (!block) {
-        hole = hole_find(size);
-        if (!hole && QUICK && quick_count && !memory_holds(heap_tail + size)) {
+        while (!(hole = hole_find(size)) && QUICK && quick_count && !memory_holds(heap_tail + size))
             quick_flush();
-            hole = hole_find(size);
-        }
         if (!hole && !(block = block_append(size, 0)))
             hole = hole_search(size);
         if (hole)
@@ -1814,15 +1828,17 @@ void *API(calloc)(size_t count, size_t each)
 }
 
 /* Moves a block in use to a new one of n bytes, which has room for all of
- * its payload; returns the new payload, or 0 with the block untouched.  Out
- * of line: the copy outweighs a call. */
+ * its payload; returns the new payload, or 0 with the block untouched.  The
+ * old block is released, never kept quick: its neighbours may merge with
+ * it for the larger blocks the program is moving to.  Out of line: the
+ * copy outweighs a call. */
 static COLD void *block_move(uintptr_t block, size_t n, tag_t have)
 {
     void *moved;
     if (!(moved = API(malloc)(n)))
         return 0;
     words_copy((uintptr_t)moved, block + TAG_BYTES, have - TAG_BYTES);
-    block_free(block);
+    block_release(block);
     return moved;
 }
 

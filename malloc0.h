@@ -62,7 +62,8 @@
  *                   profile, quick lists: up to 64 small blocks (up to 256
  *                   bytes) freed in the innermost scope wait unmerged in
  *                   stacks of their exact size, for the next request of
- *                   that size: malloc and free then touch no neighbour.
+ *                   that size: malloc and free then touch no neighbour
+ *                   (the block realloc moves from merges at once).
  *                   They all merge at once when memory would have to grow,
  *                   a scope begins or the tail moves back, so a heap whose
  *                   blocks are all freed is empty.

@@ -71,6 +71,21 @@ for (const build of DEFAULT_BUILDS) {
     shadow.assertAgrees();
   });
 
+  // The block realloc moves from is released at once, merged with its free
+  // neighbours (never kept in a quick stack for its exact size): any
+  // request it fits may take it.
+  test(`the block realloc moves from serves any smaller request, ${build.name}`, () => {
+    const heap = loadHeap(build);
+    const shadow = new Shadow(heap);
+    shadow.malloc(100000); // quick stacks may hold a 64th of the heap
+    const old = shadow.malloc(48);
+    shadow.malloc(8); // the block cannot grow in place
+    assert.notEqual(shadow.realloc(old, 1000), old, 'realloc moved the block');
+    assert.equal(shadow.malloc(20), old, 'a smaller request takes the old block');
+    assert.ok(heap.check());
+    shadow.assertAgrees();
+  });
+
   // Holes under 16 KiB are taken oldest first (their neighbours have had
   // time to be freed and merge with them), larger ones newest first (a
   // buffer freed to be replaced is reused at once): in the base scope and
