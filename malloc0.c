@@ -1893,7 +1893,7 @@ static int alignment_valid(size_t align)
     return align && !(align & (align - 1)) && align <= MALLOC0_MAX_ALIGN;
 }
 
-void *API(aligned_alloc)(size_t align, size_t n)
+COLD void *API(aligned_alloc)(size_t align, size_t n)
 {
     return alignment_valid(align) ? aligned_block(align, n) : 0;
 }
