@@ -139,12 +139,14 @@ THREADS_MAX_PAGES := 8192
 THREADS_CC := -matomics -mbulk-memory
 THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
              -Wl,--max-memory=$(shell echo $$(($(THREADS_MAX_PAGES) * $(PAGE))))
-THREADS_API := $(TEST_API) malloc0_threads_may_wait pattern_fill pattern_check zero_check
+# Each worker sets its own stack pointer (exported: a mutable global), so
+# that the threads' calls go to different thread caches.
+THREADS_API := $(TEST_API) malloc0_threads_may_wait pattern_fill pattern_check zero_check __stack_pointer
 THREADS_WASM := $(foreach b,default tiny fast debug,$(B)/test-threads/$(b).wasm)
 THREADS_BUILD_debug := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
 $(THREADS_WASM): $(B)/test-threads/%.wasm: $(LIB) tests/exports.c tests/threads.c $(COMPILER) | deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(THREADS) $(PROFILE_$*) $(THREADS_BUILD_$*) \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(THREADS) -mmutable-globals $(PROFILE_$*) $(THREADS_BUILD_$*) \
 	  $(call exports,$(THREADS_API)) -o $@ malloc0.c tests/exports.c tests/threads.c
 
 # Every profile, alignment and MALLOC0_CHECKS, with and without bulk memory,

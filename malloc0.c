@@ -40,7 +40,8 @@
  *     +-------------------> mark |   | malloc of      | a scope begins,
  *     |  the tail passes         |   | its size       | memory would grow,
  *     +-------------------> gap  +--------> quick ----+ the tail moves back
- *        others' pages           |   free, MALLOC0_FAST
+ *        others' pages           |   free, MALLOC0_FAST, or into a thread
+ *                                |   cache; also claimed (block_claim)
  *                                +--------> beyond the tail, header erased
  *                                    free of the last block (and of the
  *                                    free blocks it then reaches)
@@ -95,9 +96,12 @@
  *
  * Threads.  With MALLOC0_THREADS (on when compiled with atomics), each
  * public function runs whole under one lock, so the heap is what the calls
- * one at a time would make of it, and nothing below knows of threads but
- * memory_grow_for: the heap's pages are counted from what its own grow
- * returned, as another thread may grow memory at any moment.
+ * one at a time would make of it, and little below knows of threads:
+ * memory_grow_for counts the heap's pages from what its own grow returned,
+ * as another thread may grow memory at any moment; and in the default
+ * profile, thread caches (see their section) serve small mallocs and frees
+ * without the lock, swapping a block's tag atomically, which the heap's
+ * own changes to tags of blocks in use then do too.
  *
  * Holes.  A free block below the tail is a hole.  The index of holes is
  * the only part the profiles do not share: the tiny profile (MALLOC0_TINY=1)
@@ -170,7 +174,8 @@
  *   - a hole it unlinks is pointed at by what its back link names, and its
  *     next hole points back at it; a head it links under points back;
  *   - a quick block lies in the current scope below the tail, its header
- *     and footer saying its stack's size;
+ *     and footer saying its stack's size; a cached block's header, its
+ *     cache's size;
  *   - a scope's outer link leads to the record its floor's mark holds, with
  *     a lower floor; a reset's mark ends a mark block, and its record's gap
  *     lies below it and the next gap above; a mark's count of takes agrees
@@ -188,7 +193,8 @@
  * platform (where the heap starts, how memory grows: wasm's memory.grow and
  * gaps, or a native region); state; tags and blocks; the tail; the index of
  * holes and the scopes that hold it; block states; quick lists; blocks in
- * use (release, trim, grow, alloc); the public functions; diagnostics
+ * use (release, trim, grow, alloc); thread caches; the public functions;
+ * diagnostics
  * (malloc0_check's walk).  Optimization flags choose inlining only (COLD);
  * every option that changes the heap is a MALLOC0_ macro with the same
  * default at every level.
@@ -297,6 +303,15 @@ static const char *trap_reason; /* set only by the debug build's traps */
 #error "MALLOC0_THREADS=1 needs atomics: compile with -matomics"
 #endif
 
+/* Thread caches (see their section): the thread-safe default profile's, in
+ * wasm.  The tiny profile has no index to flush them into, MALLOC0_FAST its
+ * own quick lists, and native builds (ThreadSanitizer's) keep the lock. */
+#if MALLOC0_THREADS && defined(__wasm__) && !MALLOC0_TINY && !MALLOC0_FAST
+#define CACHE 1
+#else
+#define CACHE 0
+#endif
+
 /* ---------------------------------------------------------------------------
  * Threads
  *
@@ -321,32 +336,34 @@ static const char *trap_reason; /* set only by the debug build's traps */
 #define API(name) held_##name
 
 /* The public functions with a result, and those without: (type, name,
- * parameters, arguments). */
+ * parameters, arguments, what they take).  They take the heap's lock; the
+ * whole heap's (marks, diagnostics) take the thread caches' too; the cached
+ * ones (malloc, free) try their thread's cache first. */
 #define API_RETURNING(X) \
-    X(void *, malloc, (size_t n), (n)) \
-    X(void *, calloc, (size_t count, size_t each), (count, each)) \
-    X(void *, realloc, (void *p, size_t n), (p, n)) \
-    X(void *, aligned_alloc, (size_t align, size_t n), (align, n)) \
-    X(void *, memalign, (size_t align, size_t n), (align, n)) \
-    X(int, posix_memalign, (void **out, size_t align, size_t n), (out, align, n)) \
-    X(size_t, malloc_usable_size, (void *p), (p)) \
-    X(void *, free_get_mark, (void), ()) \
-    X(int, malloc0_stats, (stats_t *stats), (stats)) \
-    X(int, malloc0_check, (void), ())
+    X(void *, malloc, (size_t n), (n), cached) \
+    X(void *, calloc, (size_t count, size_t each), (count, each), heap) \
+    X(void *, realloc, (void *p, size_t n), (p, n), heap) \
+    X(void *, aligned_alloc, (size_t align, size_t n), (align, n), heap) \
+    X(void *, memalign, (size_t align, size_t n), (align, n), heap) \
+    X(int, posix_memalign, (void **out, size_t align, size_t n), (out, align, n), heap) \
+    X(size_t, malloc_usable_size, (void *p), (p), heap) \
+    X(void *, free_get_mark, (void), (), whole) \
+    X(int, malloc0_stats, (stats_t *stats), (stats), whole) \
+    X(int, malloc0_check, (void), (), whole)
 #ifdef __wasm__
 #define API_NATIVE(X)
 #else
-#define API_NATIVE(X) X(void, malloc0_init, (void *region, size_t bytes), (region, bytes))
+#define API_NATIVE(X) X(void, malloc0_init, (void *region, size_t bytes), (region, bytes), whole)
 #endif
 #define API_VOID(X) \
-    X(void, free, (void *p), (p)) \
-    X(void, free_all, (void), ()) \
-    X(void, free_all_mark, (void), ()) \
-    X(void, free_to_mark, (void *mark), (mark)) \
-    X(void, free_pop_mark, (void *mark), (mark)) \
+    X(void, free, (void *p), (p), cached) \
+    X(void, free_all, (void), (), whole) \
+    X(void, free_all_mark, (void), (), whole) \
+    X(void, free_to_mark, (void *mark), (mark), whole) \
+    X(void, free_pop_mark, (void *mark), (mark), whole) \
     API_NATIVE(X)
 
-#define HELD_DECLARE(type, name, parameters, arguments) static type held_##name parameters;
+#define HELD_DECLARE(type, name, parameters, arguments, takes) static type held_##name parameters;
 API_RETURNING(HELD_DECLARE)
 API_VOID(HELD_DECLARE)
 
@@ -434,26 +451,67 @@ static __attribute__((noinline)) void lock_drop(void)
 
 void malloc0_threads_may_wait(int may_wait) { __atomic_store_n(&lock_may_wait, may_wait, __ATOMIC_RELAXED); }
 
-#define LOCKED_RETURNING(type, name, parameters, arguments) \
-    type name parameters \
+/* The whole heap's functions first take every thread cache, then the lock,
+ * and flush the caches: marks and scopes, and the diagnostics, then see no
+ * block waiting in one.  Caches are always taken before the lock, and a
+ * holder of the lock only tries them, so no two threads wait for each
+ * other.  With caches, the cached functions' locked ways are named
+ * locked_malloc and locked_free, which the cached ways call. */
+static void caches_take(void);
+static void caches_drop(void);
+static int caches_flush(int held);
+/* Whether the thread that holds the lock holds the caches too: written by
+ * that thread only. */
+static int caches_held;
+static void take_heap(void) { lock_take(); }
+static void drop_heap(void) { lock_drop(); }
+static void take_whole(void)
+{
+    caches_take();
+    lock_take();
+    caches_held = 1;
+    caches_flush(1);
+}
+static void drop_whole(void)
+{
+    caches_held = 0;
+    lock_drop();
+    caches_drop();
+}
+#define take_cached take_heap
+#define drop_cached drop_heap
+#define PUBLIC_heap(name) name
+#define PUBLIC_whole(name) name
+#define STORAGE_heap
+#define STORAGE_whole
+#if CACHE
+#define PUBLIC_cached(name) locked_##name
+#define STORAGE_cached static
+#else
+#define PUBLIC_cached(name) name
+#define STORAGE_cached
+#endif
+
+#define LOCKED_RETURNING(type, name, parameters, arguments, takes) \
+    STORAGE_##takes type PUBLIC_##takes(name) parameters \
     { \
         type result; \
-        lock_take(); \
+        take_##takes(); \
         result = held_##name arguments; \
-        lock_drop(); \
+        drop_##takes(); \
         return result; \
     }
-#define LOCKED_VOID(type, name, parameters, arguments) \
-    type name parameters \
+#define LOCKED_VOID(type, name, parameters, arguments, takes) \
+    STORAGE_##takes type PUBLIC_##takes(name) parameters \
     { \
-        lock_take(); \
+        take_##takes(); \
         held_##name arguments; \
-        lock_drop(); \
+        drop_##takes(); \
     }
 API_RETURNING(LOCKED_RETURNING)
 API_VOID(LOCKED_VOID)
 
-#define release_before_trap() lock_drop()
+#define release_before_trap() (caches_held ? drop_whole() : drop_heap())
 
 #else
 
@@ -847,8 +905,9 @@ static uintptr_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS;
 static uintptr_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
 static uintptr_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
 
-/* The size of a block in use or a mark block. */
-static uintptr_t block_size(uintptr_t block) { return used_size(*tag_at(block)); }
+/* The size of a block in use or a mark block; with thread caches, also of
+ * a block claimed in use (see block_claim). */
+static uintptr_t block_size(uintptr_t block) { return CACHE ? tag_size(*tag_at(block)) : used_size(*tag_at(block)); }
 
 static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
 {
@@ -870,12 +929,14 @@ static void free_block_set(uintptr_t block, uintptr_t size)
     *tag_at(block + size - TAG_BYTES) = tag;
 }
 
-/* Quick lists (see their section): MALLOC0_FAST's, in the default profile. */
+/* Quick lists (see their section): MALLOC0_FAST's, in the default profile.
+ * Thread caches tag their blocks as quick blocks. */
 #define QUICK (MALLOC0_FAST && !MALLOC0_TINY)
+#define QUICK_TAGS (QUICK || CACHE)
 
 /* Is tag a hole's (see kind_of)?  A quick block's tag also says FREE_BIT,
  * with MARK_BIT; without quick lists, no tag in the layout does. */
-static int hole_tag(tag_t tag) { return QUICK ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : tag & FREE_BIT; }
+static int hole_tag(tag_t tag) { return QUICK_TAGS ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : tag & FREE_BIT; }
 
 /* Does a block start at an address in the heap, below the tail?  The
  * one test that comes before any read of a block a caller or a link names. */
@@ -904,9 +965,23 @@ static int free_block_whole(uintptr_t block)
     return hole_whole(block) && (*tag_at(block + free_size(*tag_at(block))) & PREV_FREE);
 }
 
-/* Tells the block at block whether the block before it is free. */
-static void prev_free_set(uintptr_t block) { *tag_at(block) |= PREV_FREE; }
-static void prev_free_clear(uintptr_t block) { *tag_at(block) &= ~PREV_FREE; }
+/* Tells the block at block whether the block before it is free.  With
+ * thread caches, in one atomic step: the block may be in use, and a thread
+ * that holds no lock may be swapping its tag (see Thread caches). */
+static void prev_free_set(uintptr_t block)
+{
+    if (CACHE)
+        __atomic_fetch_or(tag_at(block), PREV_FREE, __ATOMIC_RELAXED);
+    else
+        *tag_at(block) |= PREV_FREE;
+}
+static void prev_free_clear(uintptr_t block)
+{
+    if (CACHE)
+        __atomic_fetch_and(tag_at(block), ~PREV_FREE, __ATOMIC_RELAXED);
+    else
+        *tag_at(block) &= ~PREV_FREE;
+}
 
 /* Is this an address where a payload could start? */
 static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
@@ -1514,6 +1589,7 @@ static uintptr_t quick_count, quick_bytes;
 static link_t *quick_head(uintptr_t size) { return &quick_heads[size / GRAIN - 1]; }
 
 static void block_release(uintptr_t block);
+static int caches_flush(int held);
 
 /* Is block a quick block of size bytes in the current scope, below the
  * tail (a flush may leave one last), its header and footer agreeing?
@@ -1608,6 +1684,17 @@ static __attribute__((no_sanitize("thread"))) void quick_tail_check(void)
         quick_flush();
 }
 
+/* Releases the quick blocks, or those of the thread caches that are not
+ * in use (and so may leave some); 0 if there were none. */
+static int quick_release(void)
+{
+    if (QUICK && quick_count) {
+        quick_flush();
+        return 1;
+    }
+    return caches_flush(0);
+}
+
 /* A reset released the scope's blocks, quick ones too. */
 static void quick_forget(void)
 {
@@ -1640,7 +1727,7 @@ static int quick_consistent(uintptr_t quick)
 static void block_release(uintptr_t block)
 {
     tag_t header = *tag_at(block), next;
-    uintptr_t end = block + used_size(header);
+    uintptr_t end = block + (CACHE ? tag_size(header) : used_size(header));
     tag_erase(block); /* rewritten below, unless it leaves the layout */
     if (header & PREV_FREE) {
         block -= free_size(*tag_at(block - TAG_BYTES));
@@ -1711,6 +1798,27 @@ static INLINE void block_free(uintptr_t block)
         block_release(block);
 }
 
+/* With thread caches, the heap claims a block in use before it frees or
+ * resizes it: in one atomic step its tag becomes a quick block's, which a
+ * cache's free of the same block (another thread's, which holds no lock)
+ * then rejects; 0 if such a free took it first.  A claimed block is read as
+ * tag_size reads it, keeps its claim as it is resized, and is released or
+ * given back in use (block_unclaim, which returns result). */
+static int block_claim(uintptr_t block)
+{
+    tag_t header = *tag_at(block);
+    return !CACHE || (!(header & (FREE_BIT | MARK_BIT)) &&
+                      __atomic_compare_exchange_n(tag_at(block), &header,
+                                                  tag_make(used_size(header), QUICK_FLAGS) | (header & PREV_FREE), 0,
+                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+static void *block_unclaim(uintptr_t block, void *result)
+{
+    if (CACHE)
+        header_set(block, block_size(block), *tag_at(block) & PREV_FREE);
+    return result;
+}
+
 /* A block of size bytes in use: a quick block or a hole if one fits, else
  * at the tail (after the quick blocks are released and merged, if memory
  * would have to grow, as a hole may then fit: the loop asks again once,
@@ -1719,8 +1827,8 @@ static uintptr_t block_alloc(tag_t size)
 {
     uintptr_t block = quick_take(size), hole;
     if (!block) {
-        while (!(hole = hole_find(size)) && QUICK && quick_count && !memory_holds(heap_tail + size))
-            quick_flush();
+        while (!(hole = hole_find(size)) && QUICK_TAGS && !memory_holds(heap_tail + size) && quick_release())
+            ;
         if (!hole && !(block = block_append(size, 0)))
             hole = hole_search(size);
         if (hole)
@@ -1776,6 +1884,220 @@ static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
 static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1) & ~(TAG_BYTES - 1); }
 
 /* ---------------------------------------------------------------------------
+ * Thread caches
+ *
+ * With the heap's lock, two threads on two cores do less than one: each
+ * call waits for the lock, and the heap's words move from core to core.  So
+ * a thread-safe build keeps CACHE_SLOTS caches of small blocks, each behind
+ * a lock of its own that a thread only tries.  A thread's calls go to the
+ * cache its stack picks (threads have stacks of their own), and a cache
+ * that another thread holds, or that cannot serve the call, sends it to the
+ * heap's lock.  A cache keeps, for each size up to QUICK_MAX, up to
+ * CACHE_DEPTH freed blocks in an array of its own (no link lies in a freed
+ * payload): free pushes, malloc of that size pops.
+ *
+ * A cached block is a quick block to the heap: the free that caches it
+ * swaps its tag from in use to quick in one atomic step, as the heap's
+ * claim does (block_claim), so that of two frees of one block only one
+ * takes it; malloc swaps it back.  Neither holds the heap's lock, so the
+ * heap sets and clears PREV_FREE atomically too, and nothing else writes
+ * the tag of a block in use.  The rules of quick lists hold: a cached block
+ * lies in the current scope, below the tail, and is not next to a large
+ * hole; the caches hold at most a 64th of the heap each.  They are flushed
+ * (their blocks released) when memory would have to grow (the caches that
+ * the holder of the heap's lock can take), and before anything that takes
+ * the whole heap (marks, resets, malloc0_stats, malloc0_check), which takes
+ * every cache first.  Unlike quick lists, not when the tail comes down to
+ * a cached block: that would empty every cache for one block, and on the
+ * threaded workload (bench/threads.c) a fifth of the mallocs would find
+ * their cache empty, against a tenth.
+ */
+#if CACHE
+#define CACHE_SLOTS_LOG2 3
+#define CACHE_SLOTS (1 << CACHE_SLOTS_LOG2)
+#define CACHE_DEPTH 16
+/* Stacks a thread's calls start on lie in one 64 KiB run of addresses (the
+ * smallest thread stack emscripten gives); the run picks the cache. */
+#define CACHE_STACK_SHIFT 16
+#define CACHE_SPREAD 0x9e3779b1u
+#define CACHE_CLASSES (QUICK_MAX / GRAIN)
+#define CACHE_LINE 64
+
+struct cache {
+    int lock;
+    uintptr_t bytes;
+    unsigned char counts[CACHE_CLASSES];
+    uintptr_t blocks[CACHE_CLASSES][CACHE_DEPTH];
+} __attribute__((aligned(CACHE_LINE)));
+
+static struct cache caches[CACHE_SLOTS];
+
+static int cache_try(struct cache *cache)
+{
+    int expected = LOCK_FREE;
+    return __atomic_compare_exchange_n(&cache->lock, &expected, LOCK_HELD, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+static void cache_drop(struct cache *cache) { __atomic_store_n(&cache->lock, LOCK_FREE, __ATOMIC_RELEASE); }
+
+/* The calling thread's cache.  A broken heap traps here, as at the lock. */
+static struct cache *cache_mine(void)
+{
+    tag_t run = (tag_t)((uintptr_t)__builtin_frame_address(0) >> CACHE_STACK_SHIFT);
+    if (lock_state() == LOCK_BROKEN)
+        heap_break();
+    return &caches[run * CACHE_SPREAD >> (8 * sizeof(tag_t) - CACHE_SLOTS_LOG2)];
+}
+
+static unsigned cache_class(uintptr_t size) { return size / GRAIN - 1; }
+static tag_t tag_read(uintptr_t block) { return __atomic_load_n(tag_at(block), __ATOMIC_RELAXED); }
+static int tag_swap(uintptr_t block, tag_t from, tag_t to)
+{
+    return __atomic_compare_exchange_n(tag_at(block), &from, to, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* Is a block of size bytes below the tail, and not the last?  The tail,
+ * which other threads move, never comes down below a block in use. */
+static int cache_below_tail(uintptr_t block, uintptr_t size)
+{
+    return block + size < __atomic_load_n(&heap_tail, __ATOMIC_RELAXED);
+}
+
+/* The size of the block a free names if a cache may keep it: a small block
+ * in use (as block_in_use checks it), not the last, not next to a large
+ * hole; else 0.  Asked before the cache is taken, so that a free it refuses
+ * takes one lock, not two; the size and the tail first, which refuse large
+ * blocks and the last at once. */
+static uintptr_t cache_fit(uintptr_t block)
+{
+    tag_t header;
+    uintptr_t size;
+    if (!in_heap(block))
+        return 0;
+    header = tag_read(block);
+    size = used_size(header);
+    if (size > QUICK_MAX || !cache_below_tail(block, size) || !block_in_use(block) ||
+        next_to_large_hole(block, header, block + size))
+        return 0;
+    return size;
+}
+
+/* Keeps a block that cache_fit found of size bytes in the cache, if it has
+ * room; 1 if it did.  What a whole-heap call may have changed since
+ * cache_fit asked is asked again now that the cache is taken, as none can
+ * run: a reset may have left the block above the tail, a mark below the
+ * current scope.  The swap fails if the tag changed meanwhile (a free of
+ * the same block took it first, or its PREV_FREE changed): then the heap
+ * decides. */
+static int cache_keep(struct cache *cache, uintptr_t block, uintptr_t size)
+{
+    unsigned class = cache_class(size);
+    tag_t header = tag_read(block);
+    if (cache->counts[class] == CACHE_DEPTH || !cache_below_tail(block, size) || block < scope_now->floor ||
+        cache->bytes + size > (__atomic_load_n(&heap_tail, __ATOMIC_RELAXED) - HEAP_START) >> QUICK_SHARE_SHIFT ||
+        (header & ~PREV_FREE) != tag_make(size, 0) ||
+        !tag_swap(block, header, tag_make(size, QUICK_FLAGS) | (header & PREV_FREE)))
+        return 0;
+    cache->blocks[class][cache->counts[class]++] = block;
+    cache->bytes += size;
+    return 1;
+}
+
+/* A cached block of size bytes, tagged in use again (its tag may only have
+ * gained or lost PREV_FREE since it was cached: anything else is a write to
+ * freed memory, TRUST), or 0. */
+static uintptr_t cache_take(struct cache *cache, uintptr_t size)
+{
+    unsigned class = cache_class(size);
+    uintptr_t block;
+    tag_t header;
+    if (!cache->counts[class])
+        return 0;
+    block = cache->blocks[class][--cache->counts[class]];
+    cache->bytes -= size;
+    do {
+        header = tag_read(block);
+        TRUST((header & ~PREV_FREE) == tag_make(size, QUICK_FLAGS));
+    } while (!tag_swap(block, header, tag_make(size, 0) | (header & PREV_FREE)));
+    return block;
+}
+
+/* Releases the blocks of the caches it can take (all of them, taken, if
+ * held); 1 if there were any.  The caller holds the heap's lock. */
+static COLD SHARED int caches_flush(int held)
+{
+    struct cache *cache;
+    int released = 0;
+    for (cache = caches; cache < caches + CACHE_SLOTS; cache++) {
+        unsigned class;
+        if (!held && !cache_try(cache))
+            continue;
+        for (class = 0; class < CACHE_CLASSES; class++)
+            while (cache->counts[class]) {
+                uintptr_t block = cache->blocks[class][--cache->counts[class]];
+                TRUST((*tag_at(block) & ~PREV_FREE) == tag_make((class + 1) * GRAIN, QUICK_FLAGS));
+                block_release(block);
+                released = 1;
+            }
+        cache->bytes = 0;
+        if (!held)
+            cache_drop(cache);
+    }
+    return released;
+}
+
+/* Takes every cache, waiting for each in turn (a holder leaves at once), or
+ * traps if the heap broke meanwhile; and gives them back. */
+static COLD void caches_take(void)
+{
+    struct cache *cache;
+    for (cache = caches; cache < caches + CACHE_SLOTS; cache++)
+        while (!cache_try(cache))
+            if (lock_state() == LOCK_BROKEN)
+                heap_break();
+}
+static COLD void caches_drop(void)
+{
+    struct cache *cache;
+    for (cache = caches; cache < caches + CACHE_SLOTS; cache++)
+        cache_drop(cache);
+}
+
+/* A cache whose stack for the size looks empty is not taken: a thread
+ * that holds it may push one meanwhile, and the call goes to the heap. */
+void *malloc(size_t n)
+{
+    struct cache *cache;
+    uintptr_t size = block_size_for(n), block;
+    if (size <= QUICK_MAX && size && (cache = cache_mine())->counts[cache_class(size)] && cache_try(cache)) {
+        block = cache_take(cache, size);
+        cache_drop(cache);
+        if (block)
+            return payload_of(block);
+    }
+    return locked_malloc(n);
+}
+
+void free(void *p)
+{
+    uintptr_t block = (uintptr_t)p - TAG_BYTES, size = cache_fit(block);
+    struct cache *cache;
+    if (size && cache_try(cache = cache_mine())) {
+        int kept = cache_keep(cache, block, size);
+        cache_drop(cache);
+        if (kept)
+            return;
+    }
+    locked_free(p);
+}
+#elif MALLOC0_THREADS
+static void caches_take(void) {}
+static void caches_drop(void) {}
+static int caches_flush(int held) { return (void)held, 0; }
+#else
+static int caches_flush(int held) { return (void)held, 0; }
+#endif
+
+/* ---------------------------------------------------------------------------
  * Public functions
  */
 
@@ -1788,7 +2110,7 @@ void *API(malloc)(size_t n)
 void API(free)(void *p)
 {
     uintptr_t block = block_of(p, "free" NOT_A_BLOCK);
-    if (block)
+    if (block && block_claim(block))
         block_free(block);
 }
 
@@ -1846,18 +2168,20 @@ void *API(realloc)(void *p, size_t n)
 {
     uintptr_t block;
     tag_t size, have;
+    void *moved;
     if (!p)
         return API(malloc)(n);
-    if (!(block = block_of_shared(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)))
+    if (!(block = block_of_shared(p, "realloc" NOT_A_BLOCK)) || !(size = block_size_for(n)) || !block_claim(block))
         return 0;
     have = block_size(block);
     if (size <= have) {
         block_trim(block, size);
-        return p;
+        return block_unclaim(block, p);
     }
     if (block_grow(block, size))
-        return p;
-    return block_move(block, n, have);
+        return block_unclaim(block, p);
+    moved = block_move(block, n, have);
+    return moved ? moved : block_unclaim(block, 0);
 }
 
 /*

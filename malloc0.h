@@ -97,10 +97,22 @@
  * shared: true }); the first instance initializes the static data.  Each
  * thread needs a C stack of its own (the __stack_pointer global) for C code
  * that uses one, as in any threaded wasm program; emscripten and wasi-libc
- * set them up.
+ * set them up.  malloc0 reads it (it writes nothing there): a thread's
+ * stack picks its thread cache (below).
  *   - Each public function runs whole under one lock, a word in linear
  *     memory: the heap is the same as if the calls had come one by one, in
  *     the order the lock gave them.  A block may be freed by any thread.
+ *   - Thread caches (the default profile in wasm; not MALLOC0_TINY or
+ *     MALLOC0_FAST): malloc and free of blocks of up to 252 bytes first try
+ *     one of 8 caches, the one the calling thread's stack picks, each with
+ *     a lock of its own: a free keeps the block there (up to 16 of each
+ *     size, and a 64th of the heap), and a malloc of that size takes it back
+ *     without the heap's lock.  A cache another thread holds, or that cannot
+ *     serve the call, sends it to the heap.  Cached blocks are free: a second
+ *     free of one is ignored (the debug build traps), and they are released
+ *     to the heap before memory grows, and before marks, resets,
+ *     malloc0_stats and malloc0_check, which take every cache first.  Until
+ *     then they serve only their size, and the tail stays above them.
  *   - A thread that finds the lock held spins.  After malloc0_threads_may_wait(1)
  *     (below) it waits (memory.atomic.wait32) after a short spin, and the
  *     release wakes it.  A browser's main thread may not wait: leave it at 0
@@ -124,9 +136,11 @@
  *     build, leaves the heap done for, and the lock broken: every later
  *     call, in any thread, traps, and threads waiting for the lock wake
  *     and trap, rather than waiting for it forever.
- *   - Cost: code for the lock (make size, README); two atomic
- *     read-modify-writes per call, which the single-threaded build does
- *     without (bench/RESULTS.md).
+ *   - Cost: code for the lock and the caches (make size, README); two
+ *     atomic read-modify-writes per call, three for a call a cache serves,
+ *     which the single-threaded build does without (bench/RESULTS.md); up
+ *     to 8.5 KiB of static data for the caches (16.5 KiB with
+ *     MALLOC0_ALIGN 4 or 8).
  *
  * Memory cost: a block in use carries one 4-byte tag, its header before the
  * payload; a block's size is its request plus 4, rounded up to the grain:

@@ -60,7 +60,9 @@ export const GUARANTEES = {
     ['#define break_for(why) (trap_reason = (why), heap_break())', '#define break_for(why) (trap_reason = (why), __builtin_trap())'],
     ['        if (state == LOCK_BROKEN)\n            heap_break();\n        if (++spins', '        if (++spins'],
     ['    while ((state = lock_swap(LOCK_WAITED)) != LOCK_FREE) {\n        if (state == LOCK_BROKEN)\n            heap_break();\n        lock_wait();\n    }',
-     '    while (lock_swap(LOCK_WAITED) != LOCK_FREE)\n        lock_wait();']],
+     '    while (lock_swap(LOCK_WAITED) != LOCK_FREE)\n        lock_wait();'],
+    ['    if (lock_state() == LOCK_BROKEN)\n        heap_break();\n    return &caches[', '    return &caches['],
+    ['        while (!cache_try(cache))\n            if (lock_state() == LOCK_BROKEN)\n                heap_break();', '        while (!cache_try(cache))\n            ;']],
   'the hardened heap, all of it': [
     ['#define TRUST(fact) (!MALLOC0_CHECKS || (fact) ? (void)0 : heap_break())', '#define TRUST(fact) ((void)0)'],
     ['    gap->seal = gap_seal(gap, gap_last);\n', ''],

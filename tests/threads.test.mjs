@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { readCString } from '../examples/lib/malloc0.mjs';
-import { CONTROL_INTS, MAX_PAGES, checkJoined, firstFailure, ringInts, statsOf } from './lib/threads_run.mjs';
+import { CONTROL_INTS, MAX_PAGES, checkJoined, firstFailure, ringInts, statsOf, threadStacks } from './lib/threads_run.mjs';
 
 const OPERATIONS = 1000000; // per thread
 const WORKER = new URL('./lib/threads_worker_node.mjs', import.meta.url);
@@ -54,13 +54,14 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
   const start = statsOf(exports, memory);
   const rings = sharedInts(ringInts(threads));
   const control = sharedInts(CONTROL_INTS);
+  const stacks = threadStacks(exports, threads);
   const settled = await Promise.allSettled(Array.from({ length: threads }, (_, id) => runWorker({
-    module, memory, mayWait, id, threads, operations, seed: seed + id, rings, control, marks,
+    module, memory, mayWait, id, threads, operations, seed: seed + id, rings, control, marks, stackTop: stacks.tops[id],
   })));
   const failure = firstFailure(settled);
   if (failure) throw failure;
   const lives = settled.map((s) => s.value);
-  checkJoined(exports, memory, lives, start);
+  checkJoined(exports, memory, lives, start, stacks);
 }
 
 // Every thread count runs 10^6 operations per thread over the default

@@ -35,12 +35,26 @@ export const ringInts = (threads) => threads * threads * RING_INTS;
 export const MAX_PAGES = 8192;
 export const statsOf = (exports, memory) => statsAt(memory, exports.test_stats() >>> 0);
 
+// A C stack for each thread, in one block: each starts a 64 KiB run of
+// addresses of its own, as thread stacks do, so that the threads' calls go
+// to thread caches of their own (malloc0.c, Thread caches); without them,
+// every instance starts on the same stack pointer and shares one cache.
+// Returns the block, which checkJoined frees, and each thread's stack top.
+const STACK_RUN = 65536;
+export function threadStacks(exports, threads) {
+  const block = exports.malloc((threads + 1) * STACK_RUN) >>> 0;
+  if (!block) throw new Error('no memory for the threads\' stacks');
+  const base = Math.ceil(block / STACK_RUN) * STACK_RUN;
+  return { block, tops: Array.from({ length: threads }, (_, id) => base + (id + 1) * STACK_RUN - 16) };
+}
+
 // After the threads joined, on one thread: no two of their live blocks
 // overlap and none changed, malloc0_check holds and counts them all; then
 // every block is freed and the heap is as empty as at start (statsOf before
 // the threads ran).  Throws an Error that says what failed.
-export function checkJoined(exports, memory, lives, start) {
+export function checkJoined(exports, memory, lives, start, stacks) {
   const fail = (message) => { throw new Error(`after the threads joined: ${message}`); };
+  if (stacks) exports.free(stacks.block);
   const live = lives.flat().sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < live.length; i++) {
     const [before, size] = live[i - 1];
@@ -88,7 +102,8 @@ export function firstFailure(settled) {
   return failures.find((e) => !`${e?.message}`.includes(ANOTHER_FAILED)) ?? failures[0] ?? null;
 }
 
-function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks }) {
+function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks, stackTop }) {
+  if (stackTop) exports.__stack_pointer.value = stackTop;
   const rng = random(seed);
   const live = new Map(); // address -> { size, key }
   const order = []; // live addresses, for picking one at random
