@@ -86,12 +86,20 @@ const randomSize = (rng) => sizeFrom(rng, SIZES);
 // mark lies above it; at the half, all wait, thread 0 resets to the mark,
 // and each forgets its blocks above it; at the end thread 0 pops it.
 // Returns this thread's live blocks: [address, size, key] triples.
+// With stackTop, the thread runs on that stack, and its instance's stack
+// pointer comes back after: the page's own thread goes on calling malloc0
+// once the stacks' block is freed.
 export function runThread(options) {
+  const { exports, stackTop } = options;
+  const stack = exports.__stack_pointer?.value;
   try {
+    if (stackTop) exports.__stack_pointer.value = stackTop;
     return operateThread(options);
   } catch (error) {
     Atomics.store(options.control, FAILED, 1);
     throw error;
+  } finally {
+    if (stackTop) exports.__stack_pointer.value = stack;
   }
 }
 
@@ -102,8 +110,7 @@ export function firstFailure(settled) {
   return failures.find((e) => !`${e?.message}`.includes(ANOTHER_FAILED)) ?? failures[0] ?? null;
 }
 
-function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks, stackTop }) {
-  if (stackTop) exports.__stack_pointer.value = stackTop;
+function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks }) {
   const rng = random(seed);
   const live = new Map(); // address -> { size, key }
   const order = []; // live addresses, for picking one at random
