@@ -905,9 +905,12 @@ static uintptr_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS;
 static uintptr_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
 static uintptr_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
 
-/* The size of a block in use or a mark block; with thread caches, also of
- * a block claimed in use (see block_claim). */
-static uintptr_t block_size(uintptr_t block) { return CACHE ? tag_size(*tag_at(block)) : used_size(*tag_at(block)); }
+/* The size a tag in use or a mark's says; with thread caches, also a tag
+ * claimed in use (see block_claim), which is a quick block's. */
+static uintptr_t held_size(tag_t tag) { return CACHE ? tag_size(tag) : used_size(tag); }
+
+/* The size of a block in use or a mark block. */
+static uintptr_t block_size(uintptr_t block) { return held_size(*tag_at(block)); }
 
 static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
 {
@@ -1727,7 +1730,7 @@ static int quick_consistent(uintptr_t quick)
 static void block_release(uintptr_t block)
 {
     tag_t header = *tag_at(block), next;
-    uintptr_t end = block + (CACHE ? tag_size(header) : used_size(header));
+    uintptr_t end = block + held_size(header);
     tag_erase(block); /* rewritten below, unless it leaves the layout */
     if (header & PREV_FREE) {
         block -= free_size(*tag_at(block - TAG_BYTES));
@@ -1804,13 +1807,20 @@ static INLINE void block_free(uintptr_t block)
  * then rejects; 0 if such a free took it first.  A claimed block is read as
  * tag_size reads it, keeps its claim as it is resized, and is released or
  * given back in use (block_unclaim, which returns result). */
+static int tag_swap(uintptr_t block, tag_t from, tag_t to)
+{
+    return __atomic_compare_exchange_n(tag_at(block), &from, to, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+/* Swaps header, a tag in use, for the quick tag of its size, with its
+ * PREV_FREE; 0 if the tag is no longer header. */
+static int tag_claim(uintptr_t block, tag_t header)
+{
+    return tag_swap(block, header, tag_make(used_size(header), QUICK_FLAGS) | (header & PREV_FREE));
+}
 static int block_claim(uintptr_t block)
 {
     tag_t header = *tag_at(block);
-    return !CACHE || (!(header & (FREE_BIT | MARK_BIT)) &&
-                      __atomic_compare_exchange_n(tag_at(block), &header,
-                                                  tag_make(used_size(header), QUICK_FLAGS) | (header & PREV_FREE), 0,
-                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return !CACHE || (!(header & (FREE_BIT | MARK_BIT)) && tag_claim(block, header));
 }
 static void *block_unclaim(uintptr_t block, void *result)
 {
@@ -1950,16 +1960,16 @@ static struct cache *cache_mine(void)
 
 static unsigned cache_class(uintptr_t size) { return size / GRAIN - 1; }
 static tag_t tag_read(uintptr_t block) { return __atomic_load_n(tag_at(block), __ATOMIC_RELAXED); }
-static int tag_swap(uintptr_t block, tag_t from, tag_t to)
-{
-    return __atomic_compare_exchange_n(tag_at(block), &from, to, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-}
+/* Is tag a cached block's of size bytes, with or without PREV_FREE? */
+static int tag_claimed(tag_t tag, uintptr_t size) { return (tag & ~PREV_FREE) == tag_make(size, QUICK_FLAGS); }
+/* The tail as the heap's lock holder last moved it. */
+static uintptr_t tail_seen(void) { return __atomic_load_n(&heap_tail, __ATOMIC_RELAXED); }
 
 /* Is a block of size bytes below the tail, and not the last?  The tail,
  * which other threads move, never comes down below a block in use. */
 static int cache_below_tail(uintptr_t block, uintptr_t size)
 {
-    return block + size < __atomic_load_n(&heap_tail, __ATOMIC_RELAXED);
+    return block + size < tail_seen();
 }
 
 /* The size of the block a free names if a cache may keep it: a small block
@@ -1993,9 +2003,8 @@ static int cache_keep(struct cache *cache, uintptr_t block, uintptr_t size)
     unsigned class = cache_class(size);
     tag_t header = tag_read(block);
     if (cache->counts[class] == CACHE_DEPTH || !cache_below_tail(block, size) || block < scope_now->floor ||
-        cache->bytes + size > (__atomic_load_n(&heap_tail, __ATOMIC_RELAXED) - HEAP_START) >> QUICK_SHARE_SHIFT ||
-        (header & ~PREV_FREE) != tag_make(size, 0) ||
-        !tag_swap(block, header, tag_make(size, QUICK_FLAGS) | (header & PREV_FREE)))
+        cache->bytes + size > (tail_seen() - HEAP_START) >> QUICK_SHARE_SHIFT ||
+        (header & ~PREV_FREE) != tag_make(size, 0) || !tag_claim(block, header))
         return 0;
     cache->blocks[class][cache->counts[class]++] = block;
     cache->bytes += size;
@@ -2016,7 +2025,7 @@ static uintptr_t cache_take(struct cache *cache, uintptr_t size)
     cache->bytes -= size;
     do {
         header = tag_read(block);
-        TRUST((header & ~PREV_FREE) == tag_make(size, QUICK_FLAGS));
+        TRUST(tag_claimed(header, size));
     } while (!tag_swap(block, header, tag_make(size, 0) | (header & PREV_FREE)));
     return block;
 }
@@ -2034,7 +2043,7 @@ static COLD SHARED int caches_flush(int held)
         for (class = 0; class < CACHE_CLASSES; class++)
             while (cache->counts[class]) {
                 uintptr_t block = cache->blocks[class][--cache->counts[class]];
-                TRUST((*tag_at(block) & ~PREV_FREE) == tag_make((class + 1) * GRAIN, QUICK_FLAGS));
+                TRUST(tag_claimed(*tag_at(block), (class + 1) * GRAIN));
                 block_release(block);
                 released = 1;
             }
