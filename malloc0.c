@@ -1913,14 +1913,16 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * heap sets and clears PREV_FREE atomically too, and nothing else writes
  * the tag of a block in use.  The rules of quick lists hold: a cached block
  * lies in the current scope, below the tail, and is not next to a large
- * hole; the caches hold at most a 64th of the heap each.  They are flushed
- * (their blocks released) when memory would have to grow (the caches that
- * the holder of the heap's lock can take), and before anything that takes
- * the whole heap (marks, resets, malloc0_stats, malloc0_check), which takes
- * every cache first.  Unlike quick lists, not when the tail comes down to
- * a cached block: that would empty every cache for one block, and on the
- * threaded workload (bench/threads.c) a fifth of the mallocs would find
- * their cache empty, against a tenth.
+ * hole; a cache holds at most a 64th of the heap, or CACHE_SHARE_MIN
+ * bytes while the heap is small (a 64th of a heap of a few pages would be
+ * a handful of blocks, and most frees would take the heap's lock).  They
+ * are flushed (their blocks released) when memory would have to grow (the
+ * caches that the holder of the heap's lock can take), and before anything
+ * that takes the whole heap (marks, resets, malloc0_stats, malloc0_check),
+ * which takes every cache first.  Unlike quick lists, not when the tail
+ * comes down to a cached block: that would empty every cache for one
+ * block, and on the threaded workload (bench/threads.c) a fifth of the
+ * mallocs would find their cache empty, against a tenth.
  */
 #if CACHE
 #define CACHE_SLOTS_LOG2 3
@@ -1932,6 +1934,9 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
 #define CACHE_SPREAD 0x9e3779b1u
 #define CACHE_CLASSES (QUICK_MAX / GRAIN)
 #define CACHE_LINE 64
+/* On a small heap, a cache may hold this much all the same: memory grows
+ * only after the caches that can be taken are released. */
+#define CACHE_SHARE_MIN 16384
 
 struct cache {
     int lock;
@@ -1964,6 +1969,13 @@ static tag_t tag_read(uintptr_t block) { return __atomic_load_n(tag_at(block), _
 static int tag_claimed(tag_t tag, uintptr_t size) { return (tag & ~PREV_FREE) == tag_make(size, QUICK_FLAGS); }
 /* The tail as the heap's lock holder last moved it. */
 static uintptr_t tail_seen(void) { return __atomic_load_n(&heap_tail, __ATOMIC_RELAXED); }
+
+/* The most bytes a cache may hold: a 64th of the heap, or CACHE_SHARE_MIN. */
+static uintptr_t cache_share(void)
+{
+    uintptr_t share = (tail_seen() - HEAP_START) >> QUICK_SHARE_SHIFT;
+    return share > CACHE_SHARE_MIN ? share : CACHE_SHARE_MIN;
+}
 
 /* Is a block of size bytes below the tail, and not the last?  The tail,
  * which other threads move, never comes down below a block in use. */
@@ -2003,7 +2015,7 @@ static int cache_keep(struct cache *cache, uintptr_t block, uintptr_t size)
     unsigned class = cache_class(size);
     tag_t header = tag_read(block);
     if (cache->counts[class] == CACHE_DEPTH || !cache_below_tail(block, size) || block < scope_now->floor ||
-        cache->bytes + size > (tail_seen() - HEAP_START) >> QUICK_SHARE_SHIFT ||
+        cache->bytes + size > cache_share() ||
         (header & ~PREV_FREE) != tag_make(size, 0) || !tag_claim(block, header))
         return 0;
     cache->blocks[class][cache->counts[class]++] = block;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { readCString } from '../examples/lib/malloc0.mjs';
+import { random } from './lib/random.mjs';
 import { CONTROL_INTS, MAX_PAGES, checkJoined, firstFailure, ringInts, statsOf, threadStacks } from './lib/threads_run.mjs';
 
 const OPERATIONS = 1000000; // per thread
@@ -110,6 +111,43 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
     rings: sharedInts(ringInts(1)), control: sharedInts(CONTROL_INTS), marks: false }, 30000);
   exports.free(block);
   checkJoined(exports, memory, [live], start);
+});
+
+// Blocks that wait in a thread cache cost time, not pages: on a heap of a
+// few pages, a cache keeps up to 16 KiB, more than a 64th of the heap, and
+// gives it back before memory grows.  Small blocks of every cached size,
+// more than a page of them, are freed in random order below one kept
+// block; a request that only all of them together can serve then takes
+// them, without memory growing.
+test('default: blocks a thread cache keeps are released before memory grows, so they cost no pages', () => {
+  const module = new WebAssembly.Module(readFileSync(modulePath('default')));
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const start = statsOf(exports, memory);
+  const rng = random(25);
+  const SPAN = 4 * 65536;
+  const small = [];
+  let first = 0;
+  for (let bytes = 0; bytes < SPAN;) {
+    const size = 4 + 16 * (small.length % 16); // every size a cache keeps
+    const p = exports.malloc(size) >>> 0;
+    assert.ok(p, 'malloc returned NULL');
+    first ||= p;
+    small.push(p);
+    bytes += size + 4;
+  }
+  const kept = exports.malloc(16) >>> 0;
+  const pages = memory.buffer.byteLength;
+  while (small.length) exports.free(small.splice(rng.below(small.length), 1)[0]);
+  const spanned = kept - first;
+  assert.ok(spanned - 4 > memory.buffer.byteLength - kept, 'the request would fit above the kept block');
+  const large = exports.malloc(spanned - 4) >>> 0;
+  assert.equal(large, first, 'the request did not take the freed blocks');
+  assert.equal(memory.buffer.byteLength, pages, 'memory grew');
+  assert.equal(exports.malloc0_check(), 1);
+  exports.free(large);
+  exports.free(kept);
+  assert.equal(statsOf(exports, memory).tail, start.tail, 'the heap is not empty again');
 });
 
 // One thread of the test below: allocates and frees until a call traps,
