@@ -69,6 +69,8 @@ PROFILE_default :=
 PROFILE_tiny    := -DMALLOC0_TINY=1
 # The default profile with MALLOC0_FAST=1, where a build chooses it.
 PROFILE_fast    := -DMALLOC0_FAST=1
+# The default profile's thread-safe build without thread caches.
+PROFILE_locked  := -DMALLOC0_THREAD_CACHES=0
 VARIANT_plain  :=
 VARIANT_max    := -Wl,--max-memory=$(shell echo $$(($(MAX_PAGES) * $(PAGE))))
 VARIANT_import := -Wl,--import-memory
@@ -142,7 +144,7 @@ THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
 # Each worker sets its own stack pointer (exported: a mutable global), so
 # that the threads' calls go to different thread caches.
 THREADS_API := $(TEST_API) malloc0_threads_may_wait pattern_fill pattern_check zero_check __stack_pointer
-THREADS_WASM := $(foreach b,default tiny fast debug,$(B)/test-threads/$(b).wasm)
+THREADS_WASM := $(foreach b,default tiny fast locked debug,$(B)/test-threads/$(b).wasm)
 THREADS_BUILD_debug := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
 $(THREADS_WASM): $(B)/test-threads/%.wasm: $(LIB) tests/exports.c tests/threads.c $(COMPILER) | deps
 	@mkdir -p $(@D)
@@ -155,7 +157,7 @@ warnings: | deps
 	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach f,0 1,\
 	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
 	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -DMALLOC0_FAST=$(f) -c malloc0.c -o /dev/null &&)))))) true
-	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES) fast,$(foreach d,-DMALLOC0_DEBUG -UMALLOC0_DEBUG,\
+	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES) fast locked,$(foreach d,-DMALLOC0_DEBUG -UMALLOC0_DEBUG,\
 	  $(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(THREADS_CC) $(PROFILE_$(p)) -DMALLOC0_CHECKS=$(c) $(d) \
 	    -c malloc0.c -o /dev/null &&)))) true
 
@@ -350,18 +352,20 @@ serve: examples
 # Code-section bytes at each optimization level, with LTO: malloc and free,
 # the six seed functions and the whole API, for the default profile, with
 # MALLOC0_FAST=1, the tiny profile, and the default profile's thread-safe
-# build (its whole API with malloc0_threads_may_wait).  Module names:
-# PROFILE-SET-LEVEL.
+# build, with and without thread caches (its whole API with
+# malloc0_threads_may_wait).  Module names: PROFILE-SET-LEVEL.
 SIZE_LEVELS := Oz O2 O3
-LEVEL_ROWS  := default fast tiny threads
-PROFILE_threads := $(THREADS)
+LEVEL_ROWS  := default fast tiny threads locked
+THREAD_ROWS := threads locked
 LEVEL_SETS  := core seed all
 LEVEL_WASM  := $(foreach r,$(LEVEL_ROWS),$(foreach s,$(LEVEL_SETS),$(foreach l,$(SIZE_LEVELS),$(B)/size-level/$(r)-$(s)-$(l).wasm)))
 $(B)/size-level/%.wasm: $(LIB) $(COMPILER) | deps
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) -$(call name-part,3) $(SIZE_LTO) $(LINK) $(PROFILE_$(call name-part,1)) \
+	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) -$(call name-part,3) $(SIZE_LTO) $(LINK) \
+	  $(if $(filter $(THREAD_ROWS),$(call name-part,1)),$(THREADS)) $(PROFILE_$(call name-part,1)) \
 	  $(call exports,$(SIZE_API_$(call name-part,2)) $(LEVEL_API_$(call name-part,1)-$(call name-part,2))) -o $@ malloc0.c
 LEVEL_API_threads-all := malloc0_threads_may_wait
+LEVEL_API_locked-all  := malloc0_threads_may_wait
 
 # Code-section bytes at -Oz with LTO, and after binaryen's wasm-opt -Oz (what
 # users ship): malloc and free alone, the six seed functions, with
@@ -408,6 +412,7 @@ LEVEL_NAME_default := default
 LEVEL_NAME_fast    := default, MALLOC0_FAST=1
 LEVEL_NAME_tiny    := tiny
 LEVEL_NAME_threads := default, thread-safe (-matomics)
+LEVEL_NAME_locked  := default, thread-safe, MALLOC0_THREAD_CACHES=0
 SET_NAME_core := malloc+free
 SET_NAME_seed := seed six
 SET_NAME_all  := whole API

@@ -304,9 +304,14 @@ static const char *trap_reason; /* set only by the debug build's traps */
 #endif
 
 /* Thread caches (see their section): the thread-safe default profile's, in
- * wasm.  The tiny profile has no index to flush them into, MALLOC0_FAST its
- * own quick lists, and native builds (ThreadSanitizer's) keep the lock. */
-#if MALLOC0_THREADS && defined(__wasm__) && !MALLOC0_TINY && !MALLOC0_FAST
+ * wasm, unless MALLOC0_THREAD_CACHES=0 leaves them out (the lock alone: less
+ * code and static data).  The tiny profile has no index to flush them into,
+ * MALLOC0_FAST its own quick lists, and native builds (ThreadSanitizer's)
+ * keep the lock. */
+#ifndef MALLOC0_THREAD_CACHES
+#define MALLOC0_THREAD_CACHES 1
+#endif
+#if MALLOC0_THREADS && MALLOC0_THREAD_CACHES && defined(__wasm__) && !MALLOC0_TINY && !MALLOC0_FAST
 #define CACHE 1
 #else
 #define CACHE 0

@@ -79,6 +79,10 @@
  *                   with atomics (clang -matomics, emscripten -pthread),
  *                   else 0: no lock.  Natively, 1 makes a build whose
  *                   waiting threads spin, for tests (ThreadSanitizer).
+ *   MALLOC0_THREAD_CACHES=0  a thread-safe build without thread caches
+ *                   (see Threads): every call takes the lock, for 1,000
+ *                   to 1,500 bytes less code (make size) and none of the
+ *                   caches' static data.  Default 1.
  *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
  *
  * Build malloc0.c with -fno-builtin (or at least -fno-builtin-malloc and
@@ -102,18 +106,18 @@
  *   - Each public function runs whole under one lock, a word in linear
  *     memory: the heap is the same as if the calls had come one by one, in
  *     the order the lock gave them.  A block may be freed by any thread.
- *   - Thread caches (the default profile in wasm; not MALLOC0_TINY or
- *     MALLOC0_FAST): malloc and free of blocks of up to 252 bytes first try
- *     one of 8 caches, the one the calling thread's stack picks, each with
- *     a lock of its own: a free keeps the block there (up to 16 of each
- *     size, and a 64th of the heap or 16 KiB, whichever is more), and a
- *     malloc of that size takes it back without the heap's lock.  A cache
- *     another thread holds, or that cannot serve the call, sends it to the
- *     heap.  Cached blocks are free: a second free of one is ignored (the
- *     debug build traps), and they are released to the heap before memory
- *     grows, and before marks, resets, malloc0_stats and malloc0_check,
- *     which take every cache first.  Until then they serve only their size,
- *     and the tail stays above them.
+ *   - Thread caches (the default profile in wasm; not MALLOC0_TINY,
+ *     MALLOC0_FAST or MALLOC0_THREAD_CACHES=0): malloc and free of blocks
+ *     of up to 252 bytes first try one of 8 caches, the one the calling
+ *     thread's stack picks, each with a lock of its own: a free keeps the
+ *     block there (up to 16 of each size, and a 64th of the heap or 16 KiB,
+ *     whichever is more), and a malloc of that size takes it back without
+ *     the heap's lock.  A cache another thread holds, or that cannot serve
+ *     the call, sends it to the heap.  Cached blocks are free: a second
+ *     free of one is ignored (the debug build traps), and they are released
+ *     to the heap before memory grows, and before marks, resets,
+ *     malloc0_stats and malloc0_check, which take every cache first.  Until
+ *     then they serve only their size, and the tail stays above them.
  *   - A thread that finds the lock held spins.  After malloc0_threads_may_wait(1)
  *     (below) it waits (memory.atomic.wait32) after a short spin, and the
  *     release wakes it.  A browser's main thread may not wait: leave it at 0

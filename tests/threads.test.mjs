@@ -66,8 +66,9 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
 }
 
 // Every thread count runs 10^6 operations per thread over the default
-// profile, waiting; the other profiles, spinning, marks and the debug build
-// (which checks every invariant where it could break) run fewer.  The tiny
+// profile, waiting; the other profiles, the default one without thread
+// caches (locked), spinning, marks and the debug build (which checks every
+// invariant where it could break) run fewer.  The tiny
 // profile, which reuses memory only at the tail, may reach the maximum
 // under random frees: then malloc returns NULL in every thread.
 const THREADS = [2, 4, 8];
@@ -76,7 +77,7 @@ const how = (mayWait) => (mayWait ? 'waiting when the lock is held' : 'spinning'
 const runs = [
   ...THREADS.map((threads) => ({ build: 'default', threads, mayWait: true })),
   ...THREADS.map((threads) => ({ build: 'default', threads, operations: SHORT, mayWait: false })),
-  ...['tiny', 'fast'].flatMap((build) => THREADS.map((threads) => ({
+  ...['tiny', 'fast', 'locked'].flatMap((build) => THREADS.map((threads) => ({
     build, threads, operations: SHORT, mayWait: threads !== 2,
   }))),
   { build: 'debug', threads: 4, operations: SHORT, mayWait: true },
@@ -89,7 +90,7 @@ for (const [i, { build, threads, operations = OPERATIONS, mayWait }] of runs.ent
 // grows with every allocation, and at the maximum a mark, which needs a
 // block, is NULL (the threads' interleaving decides when that comes).
 const MARKED = { tiny: 40000 };
-for (const build of ['default', 'tiny', 'fast', 'debug']) {
+for (const build of ['default', 'tiny', 'fast', 'locked', 'debug']) {
   const operations = MARKED[build] ?? SHORT;
   test(`${build}: 4 threads, ${operations} operations each, and a mark: what threads allocate after it lies above ` +
     'it; a reset and a pop release only that', () => run({ build, threads: 4, operations, mayWait: true, marks: true, seed: 77 }));
