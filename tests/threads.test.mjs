@@ -68,9 +68,9 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
 // Every thread count runs 10^6 operations per thread over the default
 // profile, waiting; the other profiles, the default one without thread
 // caches (locked), spinning, marks and the debug build (which checks every
-// invariant where it could break) run fewer.  The tiny
-// profile, which reuses memory only at the tail, may reach the maximum
-// under random frees: then malloc returns NULL in every thread.
+// invariant where it could break) run fewer.  The tiny profile, which
+// reuses memory only at the tail, may reach the maximum under random
+// frees: then malloc returns NULL in every thread.
 const THREADS = [2, 4, 8];
 const SHORT = 250000;
 const how = (mayWait) => (mayWait ? 'waiting when the lock is held' : 'spinning');
