@@ -2115,11 +2115,11 @@ void free(void *p)
     }
     locked_free(p);
 }
-#elif MALLOC0_THREADS
+#else
+#if MALLOC0_THREADS
 static void caches_take(void) {}
 static void caches_drop(void) {}
-static int caches_flush(int held) { return (void)held, 0; }
-#else
+#endif
 static int caches_flush(int held) { return (void)held, 0; }
 #endif
 
