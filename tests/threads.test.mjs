@@ -18,6 +18,15 @@ const WORKER = new URL('./lib/threads_worker_node.mjs', import.meta.url);
 
 const modulePath = (build) => fileURLToPath(new URL(`../build/test-threads/${build}.wasm`, import.meta.url));
 
+// The build's module, a new shared memory and the instance over it on this
+// thread (which workers instantiate again, over the same memory).
+function instantiate(build) {
+  const module = new WebAssembly.Module(readFileSync(modulePath(build)));
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  return { module, memory, exports };
+}
+
 // Resolves to the first message of new Worker(source, options); with ms,
 // rejects with the message late if none came by then (and stops it).
 function firstMessage(source, options, ms, late) {
@@ -49,9 +58,7 @@ async function runWorker(workerData, ms) {
 const sharedInts = (count) => new Int32Array(new SharedArrayBuffer(4 * count));
 
 async function run({ build, threads, operations = OPERATIONS, mayWait, marks = false, seed }) {
-  const module = new WebAssembly.Module(readFileSync(modulePath(build)));
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const { module, memory, exports } = instantiate(build);
   const start = statsOf(exports, memory);
   const rings = sharedInts(ringInts(threads));
   const control = sharedInts(CONTROL_INTS);
@@ -100,9 +107,7 @@ for (const build of ['default', 'tiny', 'fast', 'locked', 'debug']) {
 // releases the lock first: another thread then allocates and frees as
 // before (with the lock kept, it would wait for it forever).
 test('debug build: a trap on invalid input releases the lock, and other threads go on', async () => {
-  const module = new WebAssembly.Module(readFileSync(modulePath('debug')));
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const { module, memory, exports } = instantiate('debug');
   const start = statsOf(exports, memory);
   const block = exports.malloc(100) >>> 0;
   assert.throws(() => exports.free(block + 4), WebAssembly.RuntimeError);
@@ -121,9 +126,7 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
 // block; a request that only all of them together can serve then takes
 // them, without memory growing.
 test('default: blocks a thread cache keeps are released before memory grows, so they cost no pages', () => {
-  const module = new WebAssembly.Module(readFileSync(modulePath('default')));
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const { memory, exports } = instantiate('default');
   const start = statsOf(exports, memory);
   const rng = random(25);
   const SPAN = 4 * 65536;
@@ -174,9 +177,7 @@ const untilTrap = (workerData, ms) => firstMessage(UNTIL_TRAP, { eval: true, wor
 // forever.
 for (const [build, mayWait] of [['default', true], ['default', false], ['debug', true]]) {
   test(`${build}: after a trap on a corrupt heap, every thread's call traps instead of ${mayWait ? 'waiting' : 'spinning'} forever`, async () => {
-    const module = new WebAssembly.Module(readFileSync(modulePath(build)));
-    const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-    const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+    const { module, memory, exports } = instantiate(build);
     const before = exports.malloc(100) >>> 0;
     const hole = exports.malloc(1000) >>> 0;
     exports.malloc(100);
