@@ -1875,11 +1875,12 @@ static __attribute__((noinline)) uintptr_t block_of_shared(void *p, const char *
 /*
  * Zeroing and copying whole words.  With bulk memory they are memory.fill
  * and memory.copy; without it, plain loops that clang must not turn into
- * calls to memset or memcpy, which a module without libc lacks.  A copy
- * is of a payload: a word more than a multiple of 8 bytes (blocks are
- * multiples of the grain), so it takes the last word, then 8 bytes a step.
- * Word by word, a realloc that moves its block cost an eighth more
- * (realloc_growth in bench/driver.c).
+ * calls to memset or memcpy, which a module without libc lacks.  They
+ * take the last word if the bytes are not a multiple of 8, then 8 bytes a
+ * step: word by word, calloc of a reused block zeroed at half the speed
+ * (zeroed_buffers in bench/driver.c took a third longer), and realloc_growth
+ * took an eighth longer.  A copy is of a payload, always a word more than a
+ * multiple of 8 bytes (blocks are multiples of the grain).
  */
 #if defined(__wasm__) && !defined(__wasm_bulk_memory__)
 typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) wide_t;
@@ -1887,8 +1888,12 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 _Static_assert(GRAIN % WIDE_BYTES == 0, "a payload is a word more than a multiple of 8 bytes");
 __attribute__((no_builtin("memset"))) static void words_zero(uintptr_t to, uintptr_t bytes)
 {
-    for (; bytes; bytes -= TAG_BYTES, to += TAG_BYTES)
-        *tag_at(to) = 0;
+    if (bytes % WIDE_BYTES) {
+        bytes -= TAG_BYTES;
+        *tag_at(to + bytes) = 0;
+    }
+    for (; bytes; bytes -= WIDE_BYTES, to += WIDE_BYTES)
+        *(wide_t *)to = 0;
 }
 __attribute__((no_builtin("memcpy"))) static void words_copy(uintptr_t to, uintptr_t from, uintptr_t bytes)
 {

@@ -7,6 +7,8 @@
  */
 typedef __SIZE_TYPE__ size_t;
 void *malloc(size_t n);
+/* Weak: bump.c and original.c have none, and never run zeroed_buffers. */
+__attribute__((weak)) void *calloc(size_t count, size_t each);
 void free(void *p);
 void *realloc(void *p, size_t n);
 void *free_get_mark(void);
@@ -64,11 +66,12 @@ static void live_add(size_t n)
         peak_live_bytes = live_bytes;
 }
 
-/* Allocates slot i with n bytes, keeping count of live bytes.  Touches its
- * first and last byte, as a program that fills it would. */
-static int take(unsigned i, size_t n)
+/* Keeps p, a block of n bytes, in slot i (0 if p is NULL), keeping count
+ * of live bytes.  Touches its first and last byte, as a program that fills
+ * it would. */
+static int keep(unsigned i, void *p, size_t n)
 {
-    if (!(slots[i] = malloc(n)))
+    if (!(slots[i] = p))
         return 0;
     TOUCH(slots[i]);
     if (n)
@@ -77,6 +80,10 @@ static int take(unsigned i, size_t n)
     live_add(n);
     return 1;
 }
+
+/* Allocates slot i with n bytes; or with n bytes of zeros. */
+static int take(unsigned i, size_t n) { return keep(i, malloc(n), n); }
+static int take_zeroed(unsigned i, size_t n) { return keep(i, calloc(n, 1), n); }
 
 static void give(unsigned i)
 {
@@ -350,25 +357,39 @@ EXPORT(marks) unsigned marks(unsigned pairs)
  * pair per malloc+free or realloc.
  */
 
-/* Images, audio, tensors: count live buffers of min_kib to max_kib KiB;
- * each step picks one at random and allocates its replacement before it
- * frees the old one, as a program that computes a new frame from the old
- * one does. */
-EXPORT(large_buffers) unsigned large_buffers(unsigned steps, unsigned count, unsigned min_kib, unsigned max_kib)
+/* Images, audio, tensors: count live buffers of min_kib to max_kib KiB,
+ * each made by make; each step picks one at random and makes its
+ * replacement before it frees the old one, as a program that computes a
+ * new frame from the old one does. */
+static unsigned replace_buffers(unsigned steps, unsigned count, unsigned min_kib, unsigned max_kib,
+                                int (*make)(unsigned, size_t))
 {
     unsigned done, i;
     start(11);
     for (i = 0; i < count; i++)
-        if (!take(i, random_between(min_kib, max_kib) << 10))
+        if (!make(i, random_between(min_kib, max_kib) << 10))
             return 0;
     for (done = 0; done < steps; done++) {
         i = random_next() % count;
-        if (!take(count, random_between(min_kib, max_kib) << 10))
+        if (!make(count, random_between(min_kib, max_kib) << 10))
             return 0;
         give(i);
         slots[i] = slots[count], slot_sizes[i] = slot_sizes[count];
     }
     return done;
+}
+
+EXPORT(large_buffers) unsigned large_buffers(unsigned steps, unsigned count, unsigned min_kib, unsigned max_kib)
+{
+    return replace_buffers(steps, count, min_kib, max_kib, take);
+}
+
+/* The same with buffers that start as zeros (calloc): a frame cleared
+ * before it is drawn.  A buffer made in memory freed before must be
+ * zeroed by the allocator. */
+EXPORT(zeroed_buffers) unsigned zeroed_buffers(unsigned steps, unsigned count, unsigned min_kib, unsigned max_kib)
+{
+    return replace_buffers(steps, count, min_kib, max_kib, take_zeroed);
 }
 
 /* 16 bytes to 64 KiB, spread evenly over the powers of two. */

@@ -39,7 +39,7 @@ const ONLY = { original: ['lifo'] };
 // buffers: bump, which never frees, would need gigabytes; the floor runs
 // them for the loop's own cost.  The tiny profile reuses memory only at the
 // tail and may run out of memory on them (shown as OOM).
-const REAL = ['large_buffers', 'large_buffers_tenth', 'mixed_lifetimes', 'phases', 'realloc_growth', 'bulk_load'];
+const REAL = ['large_buffers', 'large_buffers_tenth', 'zeroed_buffers', 'mixed_lifetimes', 'phases', 'realloc_growth', 'bulk_load'];
 const SKIP = { bump: REAL };
 // What the em- modules import: a hook for JS views, which this driver has none of.
 const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
@@ -60,6 +60,8 @@ const WORKLOADS = {
   // 20 buffers of 5-25 MiB, 2,000 replacements; and at a tenth of the sizes.
   large_buffers: ['large_buffers', [QUICK ? 20 : 2000, 20, 5 << 10, 25 << 10]],
   large_buffers_tenth: ['large_buffers', [QUICK ? 20 : 2000, 20, 512, 2560]],
+  // The tenth's sizes made by calloc: reused memory must be zeroed.
+  zeroed_buffers: ['zeroed_buffers', [QUICK ? 20 : 2000, 20, 512, 2560]],
   mixed_lifetimes: ['mixed_lifetimes', [pairs(1e6)]],
   phases: ['phases', [pairs(1e6)]],
   realloc_growth: ['realloc_growth', [pairs(1e6)]],
