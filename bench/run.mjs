@@ -222,7 +222,12 @@ const NODE_FLAGS = process.execArgv.join(' ') || 'its defaults';
 const THREAD_PAIRS = QUICK ? 20000 : 2000000;
 const THREAD_ALLOCATORS = ['malloc0', 'emmalloc', 'dlmalloc'];
 const throughput = {};
+// Once a repetition, the machine's cross-core round trip (bench/crosscore.mjs).
+const CROSSCORE_ROUNDS = QUICK ? 10000 : 1000000;
+const roundTrips = [];
 for (let r = 0; r < REPEATS; r++) {
+  roundTrips.push(Number(execFileSync(process.execPath, [new URL('crosscore.mjs', here).pathname, String(CROSSCORE_ROUNDS)],
+    { encoding: 'utf8' }).trim()));
   for (const threads of [1, 2]) {
     for (const allocator of THREAD_ALLOCATORS) {
       const loader = new URL(`em-threads-${allocator}.js`, dir).pathname;
@@ -237,6 +242,11 @@ out(`|---|${THREAD_ALLOCATORS.map(() => '---:').join('|')}|`);
 for (const threads of [1, 2]) {
   out(`| ${threads} | ${THREAD_ALLOCATORS.map((a) => median(throughput[`${a}@${threads}`]).toFixed(2)).join(' | ')} |`);
 }
+const range = (values, digits) => `${Math.min(...values).toFixed(digits)} to ${Math.max(...values).toFixed(digits)}`;
+out(`\nTwo threads, run by run: ${THREAD_ALLOCATORS.map((a) => `${a} ${range(throughput[`${a}@2`], 2)}`).join(', ')}. ` +
+  `The machine's cross-core round trip (bench/crosscore.mjs: two workers pass a counter through shared memory), ` +
+  `once a repetition: median ${median(roundTrips).toFixed(0)} ns, ${range(roundTrips, 0)}; whatever two threads share ` +
+  `costs that much, and on a virtual machine it changes from run to run.`);
 
 // The README's table: malloc0 against dlmalloc, every workload both run but
 // the scaling ones (dlmalloc has no marks).
