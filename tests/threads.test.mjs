@@ -122,9 +122,9 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
 // Blocks that wait in a thread cache cost time, not pages: on a heap of a
 // few pages, a cache keeps up to 16 KiB, more than a 64th of the heap, and
 // gives it back before memory grows.  Small blocks of every cached size,
-// more than a page of them, are freed in random order below one kept
-// block; a request that only all of them together can serve then takes
-// them, without memory growing.
+// four pages of them, are freed in random order below one kept block; a
+// request that only all of them together can serve then takes them,
+// without memory growing.
 test('default: blocks a thread cache keeps are released before memory grows, so they cost no pages', () => {
   const { memory, exports } = instantiate('default');
   const start = statsOf(exports, memory);
