@@ -280,11 +280,15 @@ void MALLOC0_NAME(malloc0_init)(void *region, size_t bytes);
  * the free blocks of n's class: that path is O(free blocks of the class).
  * Memory grows by a 64th of the heap's size at a time, or by what is
  * needed if more, or by exactly what is needed when that is all the host
- * still allows: memory.grow calls, which V8 makes costly once memory is
- * large (bulk_load in bench/RESULTS.md), stay logarithmic in the heap's
- * size, and the slack under 1.6% of it.  The heap keeps one tag (4 bytes)
- * of memory beyond its last block, so a block never ends exactly at the
- * memory's end.
+ * still allows: memory.grow calls stay logarithmic in the heap's size, and
+ * the slack under 1.6% of it.  V8 makes each grow of an unshared memory
+ * costly once memory is large, and may collect the whole JS heap at each:
+ * beside a JS heap of 120 MiB, each grow takes milliseconds, so that
+ * loading 70 MiB of records takes over a second, and several for an
+ * allocator that grows memory by each need (bulk_load and
+ * bulk_load_js_heap in bench/RESULTS.md).  The heap keeps one tag (4
+ * bytes) of memory beyond its last block, so a block never ends exactly at
+ * the memory's end.
  *
  * Fragmentation.  No allocator that never moves a block can bound the
  * memory a heap needs beyond its live bytes by less than Robson's

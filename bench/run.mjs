@@ -39,7 +39,8 @@ const ONLY = { original: ['lifo'] };
 // buffers: bump, which never frees, would need gigabytes; the floor runs
 // them for the loop's own cost.  The tiny profile reuses memory only at the
 // tail and may run out of memory on them (shown as OOM).
-const REAL = ['large_buffers', 'large_buffers_tenth', 'zeroed_buffers', 'mixed_lifetimes', 'phases', 'realloc_growth', 'bulk_load'];
+const REAL = ['large_buffers', 'large_buffers_tenth', 'zeroed_buffers', 'mixed_lifetimes', 'phases', 'realloc_growth', 'bulk_load',
+  'bulk_load_js_heap'];
 const SKIP = { bump: REAL };
 // What the em- modules import: a hook for JS views, which this driver has none of.
 const IMPORTS = { env: { emscripten_notify_memory_growth() {} } };
@@ -67,6 +68,8 @@ const WORKLOADS = {
   realloc_growth: ['realloc_growth', [pairs(1e6)]],
   // Half a million records made into growing memory, then freed.
   bulk_load: ['bulk_load', [pairs(5e5)]],
+  // The same while JS holds a heap of its own, as a web page does (below).
+  bulk_load_js_heap: ['bulk_load', [pairs(5e5)]],
   ...scaling('replace_random', pairs(1e6)),
   ...scaling('stacks_on_top', pairs(4e6)),
   ...scaling('hole_then_tail', pairs(4e6)),
@@ -84,6 +87,19 @@ function scaling(name, n) {
   return Object.fromEntries([1e3, 1e4, 1e5, 1e6].map((live) =>
     [`${name}@${live.toExponential().replace('+', '')}`, [name, [n], live]]));
 }
+
+// The JS heap that bulk_load_js_heap runs beside: two million small linked
+// objects, about 120 MiB.  V8 may collect the whole JS heap when an
+// unshared memory grows, so there each memory.grow takes milliseconds, and
+// a load costs what its grows cost.
+const JS_HEAP_OBJECTS = QUICK ? 1e4 : 2e6;
+const BESIDE_JS_HEAP = ['bulk_load_js_heap'];
+let jsHeap = null;
+const jsObjects = (count) => {
+  let last = null;
+  for (let i = 0; i < count; i++) last = { i, next: last };
+  return last;
+};
 
 // How long a run waits for the collector to give the runs before it back:
 // a fixed pause, and more for each MiB the last run's memory held (bump's
@@ -122,11 +138,13 @@ const results = {}; // workload -> allocator -> [runs]
 for (let r = 0; r < REPEATS; r++) {
   for (const workload of Object.keys(WORKLOADS)) {
     results[workload] ??= {};
+    jsHeap = BESIDE_JS_HEAP.includes(workload) ? jsObjects(JS_HEAP_OBJECTS) : null;
     for (const allocator of ALLOCATORS) {
       const run = await runOnce(allocator, workload);
       if (run) (results[workload][allocator] ??= []).push(run);
     }
   }
+  jsHeap = null;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -203,7 +221,7 @@ table('programs shaped like real ones: allocator cost / emmalloc\'s', REAL, 'vsE
 // optimization level's (the same heap, compiled for size), and the checks'.
 const againstDefault = [...MAIN, ...REAL].filter((w) => results[w]);
 if (againstDefault.length) {
-  out('\nother builds of the default profile: allocator cost / the default build\'s (-O2).  Thread-safe (MALLOC0_THREADS), on one thread: shared memory brings bulk memory, so memory.fill and memory.copy make large blocks cheaper, and V8 grows a shared memory at a fraction of what it takes to grow an unshared one (bulk_load).  -Oz: malloc0.c compiled at -Oz, the driver at -O2.  MALLOC0_CHECKS=0: without the guarantees against invalid input (no check, no retired header erased)\n');
+  out('\nother builds of the default profile: allocator cost / the default build\'s (-O2).  Thread-safe (MALLOC0_THREADS), on one thread: shared memory brings bulk memory, so memory.fill and memory.copy make large blocks cheaper, and V8 grows a shared memory at a fraction of what it takes to grow an unshared one (bulk_load, and bulk_load_js_heap, where each grow of an unshared memory may collect the JS heap).  -Oz: malloc0.c compiled at -Oz, the driver at -O2.  MALLOC0_CHECKS=0: without the guarantees against invalid input (no check, no retired header erased)\n');
   out('| workload | malloc0-threadsafe / malloc0 | malloc0-Oz / malloc0 | MALLOC0_CHECKS=0 / malloc0 |');
   out('|---|---:|---:|---:|');
   for (const w of againstDefault) {
