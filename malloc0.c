@@ -1301,7 +1301,8 @@ static int links_back(link_t next, link_t back) { return *back_of(next) == back;
 
 /* Links a hole last in its class if it is under 16 KiB, else first (see
  * the design).  A list's head and tail are its scope's, and an empty list
- * starts as head and tail linked to each other. */
+ * starts as head and tail linked to each other, and its class's bit set:
+ * a link into a list that has holes leaves the bit set alone. */
 static void hole_link(uintptr_t block, struct scope *scope)
 {
     unsigned class = hole_class(hole_size(block));
@@ -1311,6 +1312,7 @@ static void hole_link(uintptr_t block, struct scope *scope)
     if (!class_in(classes, class)) {
         *head = list_end(tail);
         *tail = back;
+        class_add(classes, class);
     }
     if (class < FIFO_CLASSES)
         back = *tail;
@@ -1321,7 +1323,6 @@ static void hole_link(uintptr_t block, struct scope *scope)
     *hole_next(block) = next;
     *hole_back(block) = back;
     *before = block;
-    class_add(classes, class);
 }
 
 /* A hole that was first and last in its class leaves it empty: its back
@@ -1397,15 +1398,17 @@ static uintptr_t hole_use(uintptr_t block, tag_t size)
     return block;
 }
 
-/* The best fit for size bytes among the first tries holes of class (the
- * smallest that fits; an exact fit ends the walk), or 0.  Out of line:
- * inlined at each of its three calls, the walk costs 900 bytes at -O2. */
-static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t size, uintptr_t tries)
+/* The best fit for size bytes among the first tries holes of scope's class
+ * (the smallest that fits; an exact fit ends the walk), or 0.  Out of
+ * line: inlined at each of its three calls, the walk costs 900 bytes at
+ * -O2.  The caller passes the current scope, as it has read it already. */
+static __attribute__((noinline)) uintptr_t hole_fit_in(const struct scope *scope, unsigned class, tag_t size,
+                                                       uintptr_t tries)
 {
     uintptr_t block, best = 0, best_size = ~(uintptr_t)0;
-    if (!class_in(&scope_now->classes, class))
+    if (!class_in(&scope->classes, class))
         return 0;
-    for (block = scope_now->heads[class]; !(block & HEAD_LINK) && tries--; block = *hole_next(block)) {
+    for (block = scope->heads[class]; !(block & HEAD_LINK) && tries--; block = *hole_next(block)) {
         uintptr_t have = hole_size(block);
         if (have >= size && have < best_size) {
             best = block;
@@ -1424,21 +1427,25 @@ static __attribute__((noinline)) uintptr_t hole_fit_in(unsigned class, tag_t siz
  * every malloc that finds no quick block asks it first. */
 static INLINE uintptr_t hole_find(tag_t size)
 {
+    struct scope *scope = scope_now;
     uintptr_t block;
     unsigned class;
-    if (!INDEX || class_set_empty(&scope_now->classes))
+    if (!INDEX || class_set_empty(&scope->classes))
         return 0;
     class = hole_class(size);
-    block = hole_fit_in(class, size, FIT_TRIES);
-    if (!block && (class = class_above(&scope_now->classes, class)) < CLASS_COUNT)
-        block = hole_fit_in(class, size, FIT_TRIES);
+    block = hole_fit_in(scope, class, size, FIT_TRIES);
+    if (!block && (class = class_above(&scope->classes, class)) < CLASS_COUNT)
+        block = hole_fit_in(scope, class, size, FIT_TRIES);
     return block;
 }
 
 /* When memory has run out: any hole of the request's own class that fits
  * (every larger class is empty, or hole_find would have found one).
  * O(holes in that class), on the way to NULL only. */
-static uintptr_t hole_search(tag_t size) { return INDEX ? hole_fit_in(hole_class(size), size, ~(uintptr_t)0) : 0; }
+static uintptr_t hole_search(tag_t size)
+{
+    return INDEX ? hole_fit_in(scope_now, hole_class(size), size, ~(uintptr_t)0) : 0;
+}
 
 /* Makes scope current: blocks allocated from now on come from its holes
  * or the tail, both above its floor, so that resetting to its mark releases
@@ -1731,17 +1738,19 @@ static int quick_consistent(uintptr_t quick)
  */
 
 /* Frees a block in use (or a mark block): merges it with the holes next to
- * it, then gives it back to the tail or keeps it as a hole. */
+ * it, then gives it back to the tail or keeps it as a hole.  The tail is
+ * read before the erase: a tag's store may alias any word, so a read after
+ * it would load the tail again, which free's check has just read. */
 static void block_release(uintptr_t block)
 {
     tag_t header = *tag_at(block), next;
-    uintptr_t end = block + held_size(header);
+    uintptr_t end = block + held_size(header), tail = heap_tail;
     tag_erase(block); /* rewritten below, unless it leaves the layout */
     if (header & PREV_FREE) {
         block -= free_size(*tag_at(block - TAG_BYTES));
         hole_remove(block);
     }
-    if (end == heap_tail) {
+    if (end == tail) {
         heap_tail = block;
         quick_tail_check();
         return;
