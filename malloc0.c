@@ -378,11 +378,14 @@ API_VOID(HELD_DECLARE)
 #define LOCK_BROKEN 3
 /* A wake count that wakes every waiter. */
 #define WAKE_ALL 0x7fffffff
-/* Reads of a held lock before a thread that may block waits: a few hundred
- * nanoseconds, longer than most calls hold it.  Longer spins win little
- * with two threads on two cores and take the cores from a holder when
- * threads outnumber them (measured: bench/threads.c, tests/threads.test.mjs). */
-#define LOCK_SPINS 64
+/* Reads of a held lock before a thread that may block waits: some
+ * microseconds, longer than a call holds it while the heap's words come
+ * over from the other core.  With 64 reads, two threads on two cores went
+ * to sleep and woke each other so often that some runs did a third of what
+ * others did (bench/threads.c).  Where threads outnumber the cores, the
+ * longer spins cost nothing measured: the thread tests (up to 8 threads on
+ * 2 cores) took 51-70 s with either count. */
+#define LOCK_SPINS 1024
 static int heap_lock, lock_may_wait;
 
 static int lock_swap(int state) { return __atomic_exchange_n(&heap_lock, state, __ATOMIC_ACQ_REL); }
@@ -1934,18 +1937,19 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * a lock of its own that a thread only tries.  A thread's calls go to the
  * cache its stack picks (threads have stacks of their own), and a cache
  * that another thread holds, or that cannot serve the call, sends it to the
- * heap's lock.  A cache keeps, for each size up to QUICK_MAX, up to
- * CACHE_DEPTH freed blocks in an array of its own (no link lies in a freed
- * payload): free pushes, malloc of that size pops.
+ * heap's lock.  A cache keeps, for each block size that requests of up to
+ * CACHE_REQUEST_MAX bytes take, up to CACHE_DEPTH freed blocks in an array
+ * of its own (no link lies in a freed payload): free pushes, malloc of that
+ * size pops.
  *
  * A cached block is a quick block to the heap: the free that caches it
  * swaps its tag from in use to quick in one atomic step, as the heap's
  * claim does (block_claim), so that of two frees of one block only one
  * takes it; malloc swaps it back.  Neither holds the heap's lock, so the
  * heap sets and clears PREV_FREE atomically too, and nothing else writes
- * the tag of a block in use.  The rules of quick lists hold: a cached block
- * lies in the current scope, below the tail, and is not next to a large
- * hole; a cache holds at most a 64th of the heap, or CACHE_SHARE_MIN
+ * the tag of a block in use.  The rules of quick lists hold but one: a
+ * cached block lies in the current scope and below the tail; a cache holds
+ * at most a 64th of the heap, or CACHE_SHARE_MIN
  * bytes while the heap is small (a 64th of a heap of a few pages would be
  * a handful of blocks, and most frees would take the heap's lock).  They
  * are flushed (their blocks released) when memory would have to grow (the
@@ -1954,7 +1958,10 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * which takes every cache first.  Unlike quick lists, not when the tail
  * comes down to a cached block: that would empty every cache for one
  * block, and on the threaded workload (bench/threads.c) a fifth of the
- * mallocs would find their cache empty, against a tenth.
+ * mallocs would find their cache empty, against a tenth.  Nor is a block
+ * refused for lying next to a hole larger than a quick block: there each
+ * refusal takes the lock, which two threads then wait for; what the blocks
+ * in caches keep apart is bounded by their share, and released with it.
  */
 #if CACHE
 #define CACHE_SLOTS_LOG2 3
@@ -1964,7 +1971,11 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * smallest thread stack emscripten gives); the run picks the cache. */
 #define CACHE_STACK_SHIFT 16
 #define CACHE_SPREAD 0x9e3779b1u
-#define CACHE_CLASSES (QUICK_MAX / GRAIN)
+/* Requests of up to 256 bytes are small: the threaded workload's, and what
+ * programs call small.  The largest block a cache keeps is theirs. */
+#define CACHE_REQUEST_MAX 256
+#define CACHE_MAX ((CACHE_REQUEST_MAX + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1))
+#define CACHE_CLASSES (CACHE_MAX / GRAIN)
 #define CACHE_LINE 64
 /* On a small heap, a cache may hold this much all the same: memory grows
  * only after the caches that can be taken are released. */
@@ -2017,20 +2028,17 @@ static int cache_below_tail(uintptr_t block, uintptr_t size)
 }
 
 /* The size of the block a free names if a cache may keep it: a small block
- * in use (as block_in_use checks it), not the last, not next to a large
- * hole; else 0.  Asked before the cache is taken, so that a free it refuses
- * takes one lock, not two; the size and the tail first, which refuse large
- * blocks and the last at once. */
+ * in use (as block_in_use checks it), not the last; else 0.  Asked before
+ * the cache is taken, so that a free it refuses takes one lock, not two;
+ * the size and the tail first, which refuse large blocks and the last at
+ * once. */
 static uintptr_t cache_fit(uintptr_t block)
 {
-    tag_t header;
     uintptr_t size;
     if (!in_heap(block))
         return 0;
-    header = tag_read(block);
-    size = used_size(header);
-    if (size > QUICK_MAX || !cache_below_tail(block, size) || !block_in_use(block) ||
-        next_to_large_hole(block, header, block + size))
+    size = used_size(tag_read(block));
+    if (size > CACHE_MAX || !cache_below_tail(block, size) || !block_in_use(block))
         return 0;
     return size;
 }
@@ -2121,7 +2129,7 @@ void *malloc(size_t n)
 {
     struct cache *cache;
     uintptr_t size = block_size_for(n), block;
-    if (size <= QUICK_MAX && size && (cache = cache_mine())->counts[cache_class(size)] && cache_try(cache)) {
+    if (size <= CACHE_MAX && size && (cache = cache_mine())->counts[cache_class(size)] && cache_try(cache)) {
         block = cache_take(cache, size);
         cache_drop(cache);
         if (block)

@@ -107,17 +107,18 @@
  *     memory: the heap is the same as if the calls had come one by one, in
  *     the order the lock gave them.  A block may be freed by any thread.
  *   - Thread caches (the default profile in wasm; not MALLOC0_TINY,
- *     MALLOC0_FAST or MALLOC0_THREAD_CACHES=0): malloc and free of blocks
- *     of up to 252 bytes first try one of 8 caches, the one the calling
- *     thread's stack picks, each with a lock of its own: a free keeps the
- *     block there (up to 16 of each size, and a 64th of the heap or 16 KiB,
- *     whichever is more), and a malloc of that size takes it back without
- *     the heap's lock.  A cache another thread holds, or that cannot serve
- *     the call, sends it to the heap.  Cached blocks are free: a second
- *     free of one is ignored (the debug build traps), and they are released
- *     to the heap before memory grows, and before marks, resets,
- *     malloc0_stats and malloc0_check, which take every cache first.  Until
- *     then they serve only their size, and the tail stays above them.
+ *     MALLOC0_FAST or MALLOC0_THREAD_CACHES=0): malloc and free of the
+ *     blocks of requests of up to 256 bytes first try one of 8 caches, the
+ *     one the calling thread's stack picks, each with a lock of its own: a
+ *     free keeps the block there (up to 16 of each size, and a 64th of the
+ *     heap or 16 KiB, whichever is more), and a malloc of that size takes
+ *     it back without the heap's lock.  A cache another thread holds, or
+ *     that cannot serve the call, sends it to the heap.  Cached blocks are
+ *     free: a second free of one is ignored (the debug build traps), and
+ *     they are released to the heap before memory grows, and before marks,
+ *     resets, malloc0_stats and malloc0_check, which take every cache
+ *     first.  Until then they serve only their size, and the tail stays
+ *     above them.
  *   - A thread that finds the lock held spins.  After malloc0_threads_may_wait(1)
  *     (below) it waits (memory.atomic.wait32) after a short spin, and the
  *     release wakes it.  A browser's main thread may not wait: leave it at 0
