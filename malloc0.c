@@ -552,6 +552,8 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
  * that three flag bits fit below the size (MALLOC0_ALIGN 4 rounds sizes to
  * 8, no more than two 4-byte tags on each block would cost). */
 #define GRAIN (ALIGN > FLAG_BITS ? ALIGN : FLAG_BITS + 1)
+/* bytes rounded up to whole grains: what a block of them takes. */
+#define GRAIN_ROUND(bytes) (((bytes) + GRAIN - 1) & ~(GRAIN - 1))
 /* The smallest block, one grain: room for a free block's two tags. */
 #define MIN_BLOCK GRAIN
 /*
@@ -588,7 +590,7 @@ _Static_assert(GRAIN > FLAG_BITS && GRAIN % ALIGN == 0, "flags live in the low b
 _Static_assert(!(TAG_KEY & FLAG_BITS), "the key leaves the flags alone");
 
 /* A mark block: a header and its mark's record (struct scope, below). */
-#define MARK_BLOCK ((TAG_BYTES + RECORD_BYTES + GRAIN - 1) & ~(GRAIN - 1))
+#define MARK_BLOCK GRAIN_ROUND(TAG_BYTES + RECORD_BYTES)
 
 /*
  * The heap starts 16-aligned: at __heap_base in wasm (wasm-ld aligns it),
@@ -647,7 +649,7 @@ static link_t gap_seal(struct gap *gap, struct gap *before)
  * starts a page. */
 static uintptr_t gap_end(struct gap *gap)
 {
-    return (uintptr_t)gap + ((sizeof *gap + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1)) - TAG_BYTES;
+    return (uintptr_t)gap + GRAIN_ROUND(sizeof *gap + TAG_BYTES) - TAG_BYTES;
 }
 
 /* Records the memory from begin to at as a gap, whose record starts the
@@ -1146,7 +1148,7 @@ static tag_t block_size_for(uintptr_t n)
 {
     if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))
         return 0;
-    return (n + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1);
+    return GRAIN_ROUND(n + TAG_BYTES);
 }
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
@@ -1184,7 +1186,7 @@ typedef __UINT64_TYPE__ __attribute__((__may_alias__, __aligned__(sizeof(tag_t))
 /* A listed hole holds two links in its payload: the next hole in its class,
  * and the address of the link that points to it (a head or a next link).
  * In wasm32 that is 16 bytes; with 8-byte links, 24 and up. */
-#define MIN_HOLE ((2 * TAG_BYTES + 2 * sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
+#define MIN_HOLE GRAIN_ROUND(2 * TAG_BYTES + 2 * sizeof(link_t))
 #define CLASS_SPLIT_LOG2 2
 #define SMALLEST_CLASS_LOG2 4
 /* Four classes for every power of two a tag's size can have; without the
@@ -1603,7 +1605,7 @@ static enum kind kind_of(tag_t tag)
 /* One stack per grain up to QUICK_MAX; one unused without quick lists. */
 #define QUICK_CLASSES (QUICK ? QUICK_MAX / GRAIN : 1)
 /* The smallest block that holds a header, a link and a footer. */
-#define QUICK_MIN ((2 * TAG_BYTES + sizeof(link_t) + GRAIN - 1) & ~(GRAIN - 1))
+#define QUICK_MIN GRAIN_ROUND(2 * TAG_BYTES + sizeof(link_t))
 
 static link_t quick_heads[QUICK_CLASSES];
 static uintptr_t quick_count, quick_bytes;
@@ -1974,7 +1976,7 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
 /* Requests of up to 256 bytes are small: the threaded workload's, and what
  * programs call small.  The largest block a cache keeps is theirs. */
 #define CACHE_REQUEST_MAX 256
-#define CACHE_MAX ((CACHE_REQUEST_MAX + TAG_BYTES + GRAIN - 1) & ~(GRAIN - 1))
+#define CACHE_MAX GRAIN_ROUND(CACHE_REQUEST_MAX + TAG_BYTES)
 #define CACHE_CLASSES (CACHE_MAX / GRAIN)
 #define CACHE_LINE 64
 /* On a small heap, a cache may hold this much all the same: memory grows
