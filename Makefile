@@ -136,7 +136,8 @@ $(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c $(COMPILER) 
 
 # The thread-safe build: atomics turn MALLOC0_THREADS on; the module imports
 # a shared memory that every thread's instance takes.  The thread tests'
-# modules: each profile, and the debug build.
+# modules: each profile, the debug build, and the default profile at
+# MALLOC0_ALIGN 8 (a8), whose caches keep twice as many sizes.
 THREADS_MAX_PAGES := 8192
 THREADS_CC := -matomics -mbulk-memory
 THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
@@ -144,8 +145,9 @@ THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
 # Each worker sets its own stack pointer (exported: a mutable global), so
 # that the threads' calls go to different thread caches.
 THREADS_API := $(TEST_API) malloc0_threads_may_wait pattern_fill pattern_check zero_check __stack_pointer
-THREADS_WASM := $(foreach b,default tiny fast locked debug,$(B)/test-threads/$(b).wasm)
+THREADS_WASM := $(foreach b,default tiny fast locked debug a8,$(B)/test-threads/$(b).wasm)
 THREADS_BUILD_debug := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
+THREADS_BUILD_a8    := -DMALLOC0_ALIGN=8
 $(THREADS_WASM): $(B)/test-threads/%.wasm: $(LIB) tests/exports.c tests/threads.c $(COMPILER) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM) $(WARN) $(LIBFLAGS) $(OPT_TEST) $(LINK) $(THREADS) -mmutable-globals $(PROFILE_$*) $(THREADS_BUILD_$*) \

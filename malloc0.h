@@ -145,7 +145,7 @@
  *   - Cost: code for the lock and the caches (make size, README); two
  *     atomic read-modify-writes per call, three for a call a cache serves,
  *     which the single-threaded build does without (bench/RESULTS.md); up
- *     to 8.5 KiB of static data for the caches (16.5 KiB with
+ *     to 9 KiB of static data for the caches (17 KiB with
  *     MALLOC0_ALIGN 4 or 8).
  *
  * Memory cost: a block in use carries one 4-byte tag, its header before the

@@ -57,6 +57,9 @@ async function runWorker(workerData, ms) {
 
 const sharedInts = (count) => new Int32Array(new SharedArrayBuffer(4 * count));
 
+// The builds' MALLOC0_ALIGN, where it is not 16.
+const ALIGN = { a8: 8 };
+
 async function run({ build, threads, operations = OPERATIONS, mayWait, marks = false, seed }) {
   const { module, memory, exports } = instantiate(build);
   const start = statsOf(exports, memory);
@@ -65,6 +68,7 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
   const stacks = threadStacks(exports, threads);
   const settled = await Promise.allSettled(Array.from({ length: threads }, (_, id) => runWorker({
     module, memory, mayWait, id, threads, operations, seed: seed + id, rings, control, marks, stackTop: stacks.tops[id],
+    align: ALIGN[build],
   })));
   const failure = firstFailure(settled);
   if (failure) throw failure;
@@ -74,8 +78,9 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
 
 // Every thread count runs 10^6 operations per thread over the default
 // profile, waiting; the other profiles, the default one without thread
-// caches (locked), spinning, marks and the debug build (which checks every
-// invariant where it could break) run fewer.  The tiny profile, which
+// caches (locked), spinning, marks, the debug build (which checks every
+// invariant where it could break) and MALLOC0_ALIGN 8 (a8: caches of twice
+// as many sizes, of 8-byte blocks up) run fewer.  The tiny profile, which
 // reuses memory only at the tail, may reach the maximum under random
 // frees: then malloc returns NULL in every thread.
 const THREADS = [2, 4, 8];
@@ -88,6 +93,7 @@ const runs = [
     build, threads, operations: SHORT, mayWait: threads !== 2,
   }))),
   { build: 'debug', threads: 4, operations: SHORT, mayWait: true },
+  ...THREADS.map((threads) => ({ build: 'a8', threads, operations: SHORT, mayWait: true })),
 ];
 for (const [i, { build, threads, operations = OPERATIONS, mayWait }] of runs.entries()) {
   test(`${build}: ${threads} threads, ${operations} operations each, ${how(mayWait)}`, () =>
@@ -97,7 +103,7 @@ for (const [i, { build, threads, operations = OPERATIONS, mayWait }] of runs.ent
 // grows with every allocation, and at the maximum a mark, which needs a
 // block, is NULL (the threads' interleaving decides when that comes).
 const MARKED = { tiny: 40000 };
-for (const build of ['default', 'tiny', 'fast', 'locked', 'debug']) {
+for (const build of ['default', 'tiny', 'fast', 'locked', 'debug', 'a8']) {
   const operations = MARKED[build] ?? SHORT;
   test(`${build}: 4 threads, ${operations} operations each, and a mark: what threads allocate after it lies above ` +
     'it; a reset and a pop release only that', () => run({ build, threads: 4, operations, mayWait: true, marks: true, seed: 77 }));
@@ -152,6 +158,26 @@ test('default: blocks a thread cache keeps are released before memory grows, so 
   exports.free(large);
   exports.free(kept);
   assert.equal(statsOf(exports, memory).tail, start.tail, 'the heap is not empty again');
+});
+
+// The thread caches' static data, as malloc0.h and the README give it: the
+// heap of the build with caches starts that much above the heap of the
+// build without (locked), to the half KiB.  The a8 build stands for
+// MALLOC0_ALIGN 4 as well: both have a grain of 8 bytes.
+test('the thread caches take the static data that malloc0.h and the README say', () => {
+  const text = (file) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
+  const said = /up to ([\d.]+) KiB of static data for the caches \(([\d.]+) KiB with MALLOC0_ALIGN 4 or 8\)/
+    .exec(text('malloc0.h').replace(/\n \*\s*/g, ' '));
+  assert.ok(said, 'malloc0.h gives the caches\' static data');
+  const heapBase = (build) => {
+    const { memory, exports } = instantiate(build);
+    return statsOf(exports, memory).heap_base;
+  };
+  const halfKiB = (bytes) => Math.round(bytes / 512) / 2;
+  assert.equal(halfKiB(heapBase('default') - heapBase('locked')), Number(said[1]), 'MALLOC0_ALIGN 16');
+  assert.equal(halfKiB(heapBase('a8') - heapBase('locked')), Number(said[2]), 'MALLOC0_ALIGN 8');
+  assert.ok(text('README.md').replace(/\n/g, ' ').includes(`the caches take ${said[1]} KiB of static data`),
+    'the README gives what malloc0.h does');
 });
 
 // One thread of the test below: allocates and frees until a call traps,

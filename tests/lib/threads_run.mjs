@@ -81,10 +81,11 @@ const randomSize = (rng) => sizeFrom(rng, SIZES);
 
 // exports: the instance's exports; memory: the shared WebAssembly.Memory;
 // rings, control: Int32Arrays over SharedArrayBuffers that every thread of
-// the run shares.  With marks, thread 0 takes a mark halfway through the
-// first half; every thread checks that what it allocates after seeing the
-// mark lies above it; at the half, all wait, thread 0 resets to the mark,
-// and each forgets its blocks above it; at the end thread 0 pops it.
+// the run shares; align: the build's MALLOC0_ALIGN (16 if not given).
+// With marks, thread 0 takes a mark halfway through the first half; every
+// thread checks that what it allocates after seeing the mark lies above
+// it; at the half, all wait, thread 0 resets to the mark, and each forgets
+// its blocks above it; at the end thread 0 pops it.
 // Returns this thread's live blocks: [address, size, key] triples.
 // With stackTop, the thread runs on that stack, and its instance's stack
 // pointer comes back after: the page's own thread goes on calling malloc0
@@ -110,7 +111,7 @@ export function firstFailure(settled) {
   return failures.find((e) => !`${e?.message}`.includes(ANOTHER_FAILED)) ?? failures[0] ?? null;
 }
 
-function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks }) {
+function operateThread({ exports, memory, id, threads, operations, seed, rings, control, marks, align = 16 }) {
   const rng = random(seed);
   const live = new Map(); // address -> { size, key }
   const order = []; // live addresses, for picking one at random
@@ -136,7 +137,7 @@ function operateThread({ exports, memory, id, threads, operations, seed, rings, 
   // below a mark taken since).
   const track = (address, size, fresh = true) => {
     if (address === 0) return;
-    if (address % 16 !== 0) fail(`block ${address} is not 16-aligned`);
+    if (address % align !== 0) fail(`block ${address} is not ${align}-aligned`);
     if (address + size > memory.buffer.byteLength) fail(`block ${address}+${size} ends outside memory`);
     if (exports.malloc_usable_size(address) >>> 0 < size) fail(`block ${address} is smaller than ${size}`);
     if (fresh && markSeen && address < markSeen) fail(`block ${address}, allocated after mark ${markSeen} was taken, lies below it`);
