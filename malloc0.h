@@ -142,11 +142,14 @@
  *     build, leaves the heap done for, and the lock broken: every later
  *     call, in any thread, traps, and threads waiting for the lock wake
  *     and trap, rather than waiting for it forever.
- *   - Cost: code for the lock and the caches (make size, README); two
- *     atomic read-modify-writes per call, three for a call a cache serves,
- *     which the single-threaded build does without (bench/RESULTS.md); up
- *     to 9 KiB of static data for the caches (17 KiB with
- *     MALLOC0_ALIGN 4 or 8).
+ *   - Cost: code for the lock and the caches (make size, README); atomic
+ *     read-modify-writes, which the single-threaded build does without
+ *     (bench/RESULTS.md): two per call that takes the lock (to take it and
+ *     give it back), and with caches up to two more in free and realloc
+ *     (to claim the block, and to tell the block after it that it is
+ *     free); two and an atomic store for a call a cache serves; up to
+ *     9 KiB of static data for the caches (17 KiB with MALLOC0_ALIGN 4 or
+ *     8).
  *
  * Memory cost: a block in use carries one 4-byte tag, its header before the
  * payload; a block's size is its request plus 4, rounded up to the grain:
