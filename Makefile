@@ -136,8 +136,9 @@ $(TEST_WASM) $(NOCHECK_WASM) $(TEST64_WASM): $(LIB) tests/exports.c $(COMPILER) 
 
 # The thread-safe build: atomics turn MALLOC0_THREADS on; the module imports
 # a shared memory that every thread's instance takes.  The thread tests'
-# modules: each profile, the debug build, and the default profile at
-# MALLOC0_ALIGN 8 (a8), whose caches keep twice as many sizes.
+# modules: each profile, the debug build, the default profile at
+# MALLOC0_ALIGN 8 (a8), whose caches keep twice as many sizes, and with
+# MALLOC0_CHECKS=0 (nochecks), whose caches trust the pointers freed.
 THREADS_MAX_PAGES := 8192
 THREADS_CC := -matomics -mbulk-memory
 THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
@@ -145,7 +146,7 @@ THREADS   := $(THREADS_CC) -Wl,--shared-memory -Wl,--import-memory \
 # Each worker sets its own stack pointer (exported: a mutable global), so
 # that the threads' calls go to different thread caches.
 THREADS_API := $(TEST_API) malloc0_threads_may_wait pattern_fill pattern_check zero_check __stack_pointer
-THREADS_WASM := $(foreach b,default tiny fast locked debug a8,$(B)/test-threads/$(b).wasm)
+THREADS_WASM := $(foreach b,default tiny fast locked debug a8 nochecks,$(B)/test-threads/$(b).wasm)
 THREADS_BUILD_debug := -DMALLOC0_DEBUG -Wl,--export=malloc0_trap_reason
 THREADS_BUILD_a8    := -DMALLOC0_ALIGN=8
 $(THREADS_WASM): $(B)/test-threads/%.wasm: $(LIB) tests/exports.c tests/threads.c $(COMPILER) | deps
@@ -496,16 +497,19 @@ $(EM_BENCH_WASM): $(B)/bench/%.wasm: $(LIB) bench/driver.c | emscripten-deps
 	$(EMCC) $(EM_BENCH_FLAGS) -o $@ $(EM_BENCH_$*)
 
 # The threaded workload (bench/threads.c), built by emcc with -pthread over
-# malloc0's thread-safe build, emmalloc and emscripten's dlmalloc, to run in
-# Node as examples/emscripten/workers.c does.
-EM_THREAD_BENCH := $(foreach a,malloc0 emmalloc dlmalloc,$(B)/bench/em-threads-$(a).js)
+# malloc0's thread-safe build (and with MALLOC0_CHECKS=0: what the guarantees
+# cost threads), emmalloc and emscripten's dlmalloc, to run in Node as
+# examples/emscripten/workers.c does.
+EM_THREAD_BENCH := $(foreach a,malloc0 malloc0-nochecks emmalloc dlmalloc,$(B)/bench/em-threads-$(a).js)
 EM_THREAD_BENCH_malloc0  := -sMALLOC=none $(B)/bench/malloc0-threads.o
+EM_THREAD_BENCH_malloc0-nochecks := -sMALLOC=none $(B)/bench/malloc0-threads-nochecks.o
 EM_THREAD_BENCH_emmalloc := -sMALLOC=emmalloc
 EM_THREAD_BENCH_dlmalloc := -sMALLOC=dlmalloc
-$(B)/bench/malloc0-threads.o: $(LIB) | emscripten-deps
+$(B)/bench/malloc0-threads.o $(B)/bench/malloc0-threads-nochecks.o: $(B)/bench/malloc0-threads%.o: $(LIB) | emscripten-deps
 	@mkdir -p $(@D)
-	$(EMCC) $(BENCH_OPT) $(WARN) -pthread -c -o $@ malloc0.c
-$(EM_THREAD_BENCH): $(B)/bench/em-threads-%.js: bench/threads.c $(B)/bench/malloc0-threads.o | emscripten-deps
+	$(EMCC) $(BENCH_OPT) $(WARN) -pthread $(if $*,$(PROFILE_nochecks)) -c -o $@ malloc0.c
+$(EM_THREAD_BENCH): $(B)/bench/em-threads-%.js: bench/threads.c $(B)/bench/malloc0-threads.o \
+  $(B)/bench/malloc0-threads-nochecks.o | emscripten-deps
 	echo '{ "type": "commonjs" }' > $(@D)/package.json
 	$(EMCC) $(BENCH_OPT) $(WARN) $(EM_THREADS) $(EM_THREAD_BENCH_$*) -o $@ $<
 

@@ -235,10 +235,11 @@ if (againstDefault.length) {
 // under Node's default tiering, code that an emscripten program's threads
 // run at once runs at half speed on each (measured on a loop with no memory
 // access: two threads do what one does), so no allocator could show that
-// two threads scale.
+// two threads scale.  malloc0-nochecks: built with MALLOC0_CHECKS=0, what
+// the guarantees against invalid input cost threads.
 const NODE_FLAGS = process.execArgv.join(' ') || 'its defaults';
 const THREAD_PAIRS = QUICK ? 20000 : 2000000;
-const THREAD_ALLOCATORS = ['malloc0', 'emmalloc', 'dlmalloc'];
+const THREAD_ALLOCATORS = ['malloc0', 'malloc0-nochecks', 'emmalloc', 'dlmalloc'];
 const throughput = {};
 // Once a repetition, the machine's cross-core round trip (bench/crosscore.mjs).
 const CROSSCORE_ROUNDS = QUICK ? 10000 : 1000000;
@@ -254,7 +255,7 @@ for (let r = 0; r < REPEATS; r++) {
     }
   }
 }
-out(`\nthreads (bench/threads.c, emcc -pthread): small blocks, one in 16 freed by the next thread; total malloc+free pairs per microsecond, ${THREAD_PAIRS} pairs per thread (higher is better); Node with ${NODE_FLAGS}, as the runs above (its default tiering halves each of two threads: see bench/run.mjs)\n`);
+out(`\nthreads (bench/threads.c, emcc -pthread): small blocks, one in 16 freed by the next thread; total malloc+free pairs per microsecond, ${THREAD_PAIRS} pairs per thread (higher is better); Node with ${NODE_FLAGS}, as the runs above (its default tiering halves each of two threads: see bench/run.mjs); malloc0-nochecks: built with MALLOC0_CHECKS=0\n`);
 out(`| threads | ${THREAD_ALLOCATORS.join(' | ')} |`);
 out(`|---|${THREAD_ALLOCATORS.map(() => '---:').join('|')}|`);
 for (const threads of [1, 2]) {

@@ -79,8 +79,9 @@ async function run({ build, threads, operations = OPERATIONS, mayWait, marks = f
 // Every thread count runs 10^6 operations per thread over the default
 // profile, waiting; the other profiles, the default one without thread
 // caches (locked), spinning, marks, the debug build (which checks every
-// invariant where it could break) and MALLOC0_ALIGN 8 (a8: caches of twice
-// as many sizes, of 8-byte blocks up) run fewer.  The tiny profile, which
+// invariant where it could break), MALLOC0_ALIGN 8 (a8: caches of twice
+// as many sizes, of 8-byte blocks up) and MALLOC0_CHECKS=0 (nochecks: free
+// and the caches trust the pointers freed) run fewer.  The tiny profile, which
 // reuses memory only at the tail, may reach the maximum under random
 // frees: then malloc returns NULL in every thread.
 const THREADS = [2, 4, 8];
@@ -93,7 +94,7 @@ const runs = [
     build, threads, operations: SHORT, mayWait: threads !== 2,
   }))),
   { build: 'debug', threads: 4, operations: SHORT, mayWait: true },
-  ...THREADS.map((threads) => ({ build: 'a8', threads, operations: SHORT, mayWait: true })),
+  ...['a8', 'nochecks'].flatMap((build) => THREADS.map((threads) => ({ build, threads, operations: SHORT, mayWait: true }))),
 ];
 for (const [i, { build, threads, operations = OPERATIONS, mayWait }] of runs.entries()) {
   test(`${build}: ${threads} threads, ${operations} operations each, ${how(mayWait)}`, () =>
@@ -103,7 +104,7 @@ for (const [i, { build, threads, operations = OPERATIONS, mayWait }] of runs.ent
 // grows with every allocation, and at the maximum a mark, which needs a
 // block, is NULL (the threads' interleaving decides when that comes).
 const MARKED = { tiny: 40000 };
-for (const build of ['default', 'tiny', 'fast', 'locked', 'debug', 'a8']) {
+for (const build of ['default', 'tiny', 'fast', 'locked', 'debug', 'a8', 'nochecks']) {
   const operations = MARKED[build] ?? SHORT;
   test(`${build}: 4 threads, ${operations} operations each, and a mark: what threads allocate after it lies above ` +
     'it; a reset and a pop release only that', () => run({ build, threads: 4, operations, mayWait: true, marks: true, seed: 77 }));
