@@ -110,8 +110,8 @@
  *     MALLOC0_FAST or MALLOC0_THREAD_CACHES=0): malloc and free of the
  *     blocks of requests of up to 256 bytes first try one of 8 caches, the
  *     one the calling thread's stack picks, each with a lock of its own: a
- *     free keeps the block there (up to 16 of each size, and a 64th of the
- *     heap or 16 KiB, whichever is more), and a malloc of that size takes
+ *     free keeps the block there (up to 32 of each size, and a 64th of the
+ *     heap or 64 KiB, whichever is more), and a malloc of that size takes
  *     it back without the heap's lock.  A cache another thread holds, or
  *     that cannot serve the call, sends it to the heap.  Cached blocks are
  *     free: a second free of one is ignored (the debug build traps), and
@@ -148,8 +148,8 @@
  *     give it back), and with caches up to two more in free and realloc
  *     (to claim the block, and to tell the block after it that it is
  *     free); two and an atomic store for a call a cache serves; up to
- *     9 KiB of static data for the caches (17 KiB with MALLOC0_ALIGN 4 or
- *     8).
+ *     17.5 KiB of static data for the caches (33.5 KiB with
+ *     MALLOC0_ALIGN 4 or 8).
  *
  * Memory cost: a block in use carries one 4-byte tag, its header before the
  * payload; a block's size is its request plus 4, rounded up to the grain:

@@ -127,7 +127,7 @@ test('debug build: a trap on invalid input releases the lock, and other threads 
 });
 
 // Blocks that wait in a thread cache cost time, not pages: on a heap of a
-// few pages, a cache keeps up to 16 KiB, more than a 64th of the heap, and
+// few pages, a cache keeps up to 64 KiB, more than a 64th of the heap, and
 // gives it back before memory grows.  Small blocks of every cached size,
 // four pages of them, are freed in random order below one kept block; a
 // request that only all of them together can serve then takes them,
