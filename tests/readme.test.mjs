@@ -4,7 +4,7 @@
 // And a figure of malloc0.h's that make size measures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { README, RESULTS, copiedTables, demoOutput, demoPrints, read, resultsTable } from './lib/readme.mjs';
+import { README, RESULTS, copiedTables, demoOutput, demoPrints, headerProse, read, resultsTable } from './lib/readme.mjs';
 
 const readme = read(README);
 const results = read(RESULTS);
@@ -52,7 +52,7 @@ test('malloc0.h gives the code the thread caches cost, as bench/RESULTS.md measu
     assert.ok(cached && locked, `the table's thread-safe rows of ${set}`);
     return cached.map((bytes, level) => bytes - locked[level]);
   });
-  const said = /for ([\d,]+) to ([\d,]+) bytes less code/.exec(read(new URL('../malloc0.h', import.meta.url)).replace(/\n \*\s*/g, ' '));
+  const said = /for ([\d,]+) to ([\d,]+) bytes less code/.exec(headerProse());
   assert.ok(said, 'malloc0.h gives the code MALLOC0_THREAD_CACHES=0 saves');
   const bytes = (text) => Number(text.replace(/,/g, ''));
   assert.deepEqual([bytes(said[1]), bytes(said[2])],

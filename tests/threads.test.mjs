@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { readCString } from '../examples/lib/malloc0.mjs';
+import { README, headerProse, read } from './lib/readme.mjs';
 import { random } from './lib/random.mjs';
 import { CONTROL_INTS, MAX_PAGES, checkJoined, firstFailure, ringInts, statsOf, threadStacks } from './lib/threads_run.mjs';
 
@@ -166,9 +167,8 @@ test('default: blocks a thread cache keeps are released before memory grows, so 
 // build without (locked), to the half KiB.  The a8 build stands for
 // MALLOC0_ALIGN 4 as well: both have a grain of 8 bytes.
 test('the thread caches take the static data that malloc0.h and the README say', () => {
-  const text = (file) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
   const said = /up to ([\d.]+) KiB of static data for the caches \(([\d.]+) KiB with MALLOC0_ALIGN 4 or 8\)/
-    .exec(text('malloc0.h').replace(/\n \*\s*/g, ' '));
+    .exec(headerProse());
   assert.ok(said, 'malloc0.h gives the caches\' static data');
   const heapBase = (build) => {
     const { memory, exports } = instantiate(build);
@@ -177,7 +177,7 @@ test('the thread caches take the static data that malloc0.h and the README say',
   const halfKiB = (bytes) => Math.round(bytes / 512) / 2;
   assert.equal(halfKiB(heapBase('default') - heapBase('locked')), Number(said[1]), 'MALLOC0_ALIGN 16');
   assert.equal(halfKiB(heapBase('a8') - heapBase('locked')), Number(said[2]), 'MALLOC0_ALIGN 8');
-  assert.ok(text('README.md').replace(/\n/g, ' ').includes(`the caches take ${said[1]} KiB of static data`),
+  assert.ok(read(README).replace(/\n/g, ' ').includes(`the caches take ${said[1]} KiB of static data`),
     'the README gives what malloc0.h does');
 });
 

@@ -1,4 +1,4 @@
-// Reading the README as its tests and make bench need it: its code blocks,
+// Reading the README (and malloc0.h's comments) as its tests and make bench need it: its code blocks,
 // the commands in them, the tables it copies from bench/RESULTS.md, and the
 // output of make demo that its quick start shows.
 import { execFileSync } from 'node:child_process';
@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 
 export const README = new URL('../../README.md', import.meta.url);
 export const RESULTS = new URL('../../bench/RESULTS.md', import.meta.url);
+export const HEADER = new URL('../../malloc0.h', import.meta.url);
 export const read = (url) => readFileSync(url, 'utf8');
+
+// malloc0.h's comments as prose: the " * " that starts each comment line
+// becomes a space, so that a phrase reads the same wherever a line breaks.
+export const headerProse = () => read(HEADER).replace(/\n \*\s*/g, ' ');
 
 // The fenced code blocks of a markdown text, in order: their language, body,
 // and the prose between the previous block and this one.
