@@ -554,6 +554,8 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define GRAIN (ALIGN > FLAG_BITS ? ALIGN : FLAG_BITS + 1)
 /* bytes rounded up to whole grains: what a block of them takes. */
 #define GRAIN_ROUND(bytes) (((bytes) + GRAIN - 1) & ~(GRAIN - 1))
+/* The block whose payload holds payload bytes: they and the header. */
+#define BLOCK_FOR(payload) GRAIN_ROUND(TAG_BYTES + (payload))
 /* The smallest block, one grain: room for a free block's two tags. */
 #define MIN_BLOCK GRAIN
 /*
@@ -590,7 +592,7 @@ _Static_assert(GRAIN > FLAG_BITS && GRAIN % ALIGN == 0, "flags live in the low b
 _Static_assert(!(TAG_KEY & FLAG_BITS), "the key leaves the flags alone");
 
 /* A mark block: a header and its mark's record (struct scope, below). */
-#define MARK_BLOCK GRAIN_ROUND(TAG_BYTES + RECORD_BYTES)
+#define MARK_BLOCK BLOCK_FOR(RECORD_BYTES)
 
 /*
  * The heap starts 16-aligned: at __heap_base in wasm (wasm-ld aligns it),
@@ -649,7 +651,7 @@ static link_t gap_seal(struct gap *gap, struct gap *before)
  * starts a page. */
 static uintptr_t gap_end(struct gap *gap)
 {
-    return (uintptr_t)gap + GRAIN_ROUND(sizeof *gap + TAG_BYTES) - TAG_BYTES;
+    return (uintptr_t)gap + BLOCK_FOR(sizeof *gap) - TAG_BYTES;
 }
 
 /* Records the memory from begin to at as a gap, whose record starts the
@@ -1148,7 +1150,7 @@ static tag_t block_size_for(uintptr_t n)
 {
     if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))
         return 0;
-    return GRAIN_ROUND(n + TAG_BYTES);
+    return BLOCK_FOR(n);
 }
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
@@ -1949,21 +1951,21 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
  * claim does (block_claim), so that of two frees of one block only one
  * takes it; malloc swaps it back.  Neither holds the heap's lock, so the
  * heap sets and clears PREV_FREE atomically too, and nothing else writes
- * the tag of a block in use.  The rules of quick lists hold but one: a
- * cached block lies in the current scope and below the tail; a cache holds
- * at most a 64th of the heap, or CACHE_SHARE_MIN
- * bytes while the heap is small (a 64th of a heap of a few pages would be
- * a handful of blocks, and most frees would take the heap's lock).  They
- * are flushed (their blocks released) when memory would have to grow (the
- * caches that the holder of the heap's lock can take), and before anything
- * that takes the whole heap (marks, resets, malloc0_stats, malloc0_check),
- * which takes every cache first.  Unlike quick lists, not when the tail
- * comes down to a cached block: that would empty every cache for one
- * block, and on the threaded workload (bench/threads.c) a fifth of the
- * mallocs would find their cache empty, against a tenth.  Nor is a block
- * refused for lying next to a hole larger than a quick block: there each
- * refusal takes the lock, which two threads then wait for; what the blocks
- * in caches keep apart is bounded by their share, and released with it.
+ * the tag of a block in use.  As in a quick list, a cached block lies in
+ * the current scope and below the tail, and a cache holds at most a 64th of
+ * the heap (or CACHE_SHARE_MIN bytes while the heap is small: a 64th of a
+ * heap of a few pages would be a handful of blocks, and most frees would
+ * take the heap's lock).  Caches are flushed (their blocks released) when
+ * memory would have to grow (the caches that the holder of the heap's lock
+ * can take), and before anything that takes the whole heap (marks, resets,
+ * malloc0_stats, malloc0_check), which takes every cache first.  Unlike
+ * quick lists, not when the tail comes down to a cached block: that would
+ * empty every cache for one block, and on the threaded workload
+ * (bench/threads.c) a fifth of the mallocs would find their cache empty,
+ * against a tenth.  Nor is a block refused for lying next to a hole larger
+ * than a quick block: there each refusal takes the lock, which two threads
+ * then wait for; what the blocks in caches keep apart is bounded by their
+ * share, and released with it.
  */
 #if CACHE
 #define CACHE_SLOTS_LOG2 3
@@ -1983,7 +1985,7 @@ static uintptr_t round_to_word(uintptr_t bytes) { return (bytes + TAG_BYTES - 1)
 /* Requests of up to 256 bytes are small: the threaded workload's, and what
  * programs call small.  The largest block a cache keeps is theirs. */
 #define CACHE_REQUEST_MAX 256
-#define CACHE_MAX GRAIN_ROUND(CACHE_REQUEST_MAX + TAG_BYTES)
+#define CACHE_MAX BLOCK_FOR(CACHE_REQUEST_MAX)
 #define CACHE_CLASSES (CACHE_MAX / GRAIN)
 #define CACHE_LINE 64
 /* On a small heap, a cache may hold this much all the same: memory grows
