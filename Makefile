@@ -505,9 +505,11 @@ EM_THREAD_BENCH_malloc0  := -sMALLOC=none $(B)/bench/malloc0-threads.o
 EM_THREAD_BENCH_malloc0-nochecks := -sMALLOC=none $(B)/bench/malloc0-threads-nochecks.o
 EM_THREAD_BENCH_emmalloc := -sMALLOC=emmalloc
 EM_THREAD_BENCH_dlmalloc := -sMALLOC=dlmalloc
+# The stem is empty, or -nochecks for the build with MALLOC0_CHECKS=0.
+EM_THREAD_PROFILE-nochecks := $(PROFILE_nochecks)
 $(B)/bench/malloc0-threads.o $(B)/bench/malloc0-threads-nochecks.o: $(B)/bench/malloc0-threads%.o: $(LIB) | emscripten-deps
 	@mkdir -p $(@D)
-	$(EMCC) $(BENCH_OPT) $(WARN) -pthread $(if $*,$(PROFILE_nochecks)) -c -o $@ malloc0.c
+	$(EMCC) $(BENCH_OPT) $(WARN) -pthread $(EM_THREAD_PROFILE$*) -c -o $@ malloc0.c
 $(EM_THREAD_BENCH): $(B)/bench/em-threads-%.js: bench/threads.c $(B)/bench/malloc0-threads.o \
   $(B)/bench/malloc0-threads-nochecks.o | emscripten-deps
 	echo '{ "type": "commonjs" }' > $(@D)/package.json
