@@ -1,6 +1,7 @@
-// Reading the README (and malloc0.h's comments) as its tests and make bench need it: its code blocks,
+// Reading the README as its tests and make bench need it: its code blocks,
 // the commands in them, the tables it copies from bench/RESULTS.md, and the
-// output of make demo that its quick start shows.
+// output of make demo that its quick start shows; and malloc0.h's comments,
+// for the figures they give.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
