@@ -1873,24 +1873,28 @@ static uintptr_t block_alloc(tag_t size)
     return block;
 }
 
-/* The block of a pointer malloc returned, or 0 for NULL and for anything
- * else (which traps in the debug build, for the reason why).  Inlined in
- * free, which every malloc pairs with; the other public functions share
- * one copy at every level (block_of_shared): inlined in realloc and
- * malloc_usable_size, it costs 160 bytes at -O2, for a call less. */
-static INLINE uintptr_t block_of(void *p, const char *why)
+/* Is p a pointer malloc returned, whose block is in use?  0 for NULL and
+ * for anything else (which traps in the debug build, for the reason why).
+ * Inlined in free, which every malloc pairs with; the other public
+ * functions share one copy at every level (block_of_shared): inlined in
+ * realloc and malloc_usable_size, it costs 160 bytes at -O2, for a call
+ * less.  A yes rather than the block: free then tests no address for 0. */
+static INLINE int block_known(void *p, const char *why)
 {
-    uintptr_t block = (uintptr_t)p - TAG_BYTES;
     if (!MALLOC0_CHECKS)
-        return p ? block : 0;
-    if (block_in_use(block))
-        return block;
+        return p != 0;
+    if (block_in_use((uintptr_t)p - TAG_BYTES))
+        return 1;
     if (p)
         reject_input(why);
     return 0;
 }
 
-static __attribute__((noinline)) uintptr_t block_of_shared(void *p, const char *why) { return block_of(p, why); }
+/* The block of a pointer that block_known knows, else 0. */
+static __attribute__((noinline)) uintptr_t block_of_shared(void *p, const char *why)
+{
+    return block_known(p, why) ? (uintptr_t)p - TAG_BYTES : 0;
+}
 
 /*
  * Zeroing and copying whole words.  With bulk memory they are memory.fill
@@ -2185,8 +2189,8 @@ void *API(malloc)(size_t n)
 
 void API(free)(void *p)
 {
-    uintptr_t block = block_of(p, "free" NOT_A_BLOCK);
-    if (block && block_claim(block))
+    uintptr_t block = (uintptr_t)p - TAG_BYTES;
+    if (block_known(p, "free" NOT_A_BLOCK) && block_claim(block))
         block_free(block);
 }
 

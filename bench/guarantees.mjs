@@ -26,7 +26,7 @@ export const GUARANTEES = {
     '        if (!hole && !(block = block_append(size, 0)))\n            hole = hole_search(size);',
     '        if (!hole)\n            block = block_append(size, 0);']],
   'free ignores pointers that are not blocks in use': [[
-    '    if (!MALLOC0_CHECKS)\n        return p ? block : 0;', '    return p ? block : 0;']],
+    '    if (!MALLOC0_CHECKS)\n        return p != 0;', '    return p != 0;']],
   'free checks the header after the block as well': [
     ['    tag_t header, next;\n    if (!in_heap(block)', '    tag_t header;\n    if (!in_heap(block)'],
     ['    block += used_size(header);\n    if (block == heap_tail)\n        return 1;\n    next = *tag_at(block);\n' +
