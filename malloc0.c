@@ -556,7 +556,8 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define GRAIN_ROUND(bytes) (((bytes) + GRAIN - 1) & ~(GRAIN - 1))
 /* The block whose payload holds payload bytes: they and the header. */
 #define BLOCK_FOR(payload) GRAIN_ROUND(TAG_BYTES + (payload))
-/* The smallest block, one grain: room for a free block's two tags. */
+/* The smallest block, one grain: room for a free block's two tags.  So any
+ * rest of a split or a trim, a multiple of the grain, is a block. */
 #define MIN_BLOCK GRAIN
 /*
  * Sizes in tags are XORed with TAG_KEY: zeros, small numbers, small
@@ -1005,10 +1006,11 @@ static void prev_free_clear(uintptr_t block)
 /* Is this an address where a payload could start? */
 static int payload_aligned(uintptr_t address) { return (address & (ALIGN - 1)) == 0; }
 
-/* Could a block of size bytes start at block (below the tail)? */
+/* Could a block of size bytes start at block (below the tail)?  Sizes are
+ * multiples of the grain, so one that is not 0 is at least MIN_BLOCK. */
 static INLINE int block_fits(uintptr_t block, uintptr_t size)
 {
-    return size >= MIN_BLOCK && !(size & (GRAIN - 1)) && size <= heap_tail - block;
+    return size && !(size & (GRAIN - 1)) && size <= heap_tail - block;
 }
 
 /* Is block the start of a block in use now: a header in use that fits,
@@ -1390,19 +1392,19 @@ static void hole_remove(uintptr_t block)
 }
 
 /* Unlinks a hole that fits size bytes, splits it to that size and tags it
- * in use; returns it.  The rest stays free before the next block, or joins
- * the block, and then the next block's header learns it. */
+ * in use; returns it.  A rest, a multiple of the grain and so a block of
+ * its own, stays free before the next block; without one, the next block's
+ * header learns that the block before it is in use. */
 static uintptr_t hole_use(uintptr_t block, tag_t size)
 {
     uintptr_t rest;
     hole_remove(block);
     rest = hole_size(block) - size;
-    if (rest >= MIN_BLOCK) {
+    if (rest) {
         free_block_set(block + size, rest);
         CHECK(free_block_whole(block + size));
         hole_add(block + size);
     } else {
-        size += rest;
         prev_free_clear(block + size);
     }
     header_set(block, size, 0);
@@ -1778,12 +1780,12 @@ static void block_release(uintptr_t block)
     hole_add(block);
 }
 
-/* Shrinks a block in use to size bytes, releasing the rest if it can be a
+/* Shrinks a block in use to size bytes, releasing the rest, if any, as a
  * block of its own. */
 static COLD void block_trim(uintptr_t block, tag_t size)
 {
     uintptr_t rest = block_size(block) - size;
-    if (rest < MIN_BLOCK)
+    if (!rest)
         return;
     header_resize(block, size);
     header_set(block + size, rest, 0);
