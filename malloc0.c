@@ -584,6 +584,9 @@ typedef uintptr_t __attribute__((__may_alias__, __aligned__(sizeof(tag_t)))) lin
 #define WIDE_ADDRESSES (sizeof(uintptr_t) > sizeof(tag_t))
 #define MAX_BLOCK (WIDE_ADDRESSES ? (uintptr_t)1 << 31 : (uintptr_t)(tag_t)~FLAG_BITS)
 #define MAX_GAP_PAGES (WIDE_ADDRESSES ? (MAX_BLOCK >> PAGE_SHIFT) - 1 : ~(uintptr_t)0)
+/* The largest request: its block, a header and a grain of rounding more,
+ * is at most MAX_BLOCK, and never 0 (as a size that wrapped would be). */
+#define MAX_REQUEST (MAX_BLOCK - (TAG_BYTES + GRAIN))
 /* What memory.grow returns when the host refuses. */
 #define GROW_FAILED (~(uintptr_t)0)
 
@@ -1150,9 +1153,7 @@ static void tail_reset(uintptr_t mark)
  * any request it fits, at any address. */
 static tag_t block_size_for(uintptr_t n)
 {
-    if (n > MAX_BLOCK - (TAG_BYTES + GRAIN))
-        return 0;
-    return BLOCK_FOR(n);
+    return n <= MAX_REQUEST ? BLOCK_FOR(n) : 0;
 }
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
@@ -1246,10 +1247,12 @@ static int class_set_empty(const class_set *set)
 static unsigned class_above(const class_set *set, unsigned class)
 {
     unsigned word = ++class / MASK_BITS;
-    class_mask_t bits = set->words[word] & ((class_mask_t)-1 << class % MASK_BITS);
-    if (!bits && word + 1 < MASK_WORDS)
-        bits = set->words[++word];
-    return bits ? word * MASK_BITS + __builtin_ctzll(bits) : CLASS_COUNT;
+    class_mask_t bits = set->words[word] >> class % MASK_BITS;
+    if (bits)
+        return class + __builtin_ctzll(bits);
+    if (++word < MASK_WORDS && (bits = set->words[word]))
+        return word * MASK_BITS + __builtin_ctzll(bits);
+    return CLASS_COUNT;
 }
 
 /*
@@ -1338,10 +1341,10 @@ static void hole_link(uintptr_t block, struct scope *scope)
     *before = block;
 }
 
-/* A hole that was first and last in its class leaves it empty: its back
- * link finds the head, and the head, through the hole's class, its scope's
- * record. */
-static void hole_unlink(uintptr_t block)
+/* Unlinks a listed hole of size bytes.  A hole that was first and last in
+ * its class leaves it empty: its back link finds the head, and the head,
+ * through the hole's class, its scope's record. */
+static void hole_unlink(uintptr_t block, tag_t size)
 {
     link_t next = *hole_next(block);
     link_t back = *hole_back(block);
@@ -1350,7 +1353,7 @@ static void hole_unlink(uintptr_t block)
     *(link_t *)before = next;
     *back_of(next) = back;
     if (back & next & HEAD_LINK) {
-        unsigned class = hole_class(hole_size(block));
+        unsigned class = hole_class(size);
         struct scope *scope = (struct scope *)(before - class * sizeof(link_t) -
                                                __builtin_offsetof(struct scope, heads));
         class_remove(&scope->classes, class);
@@ -1386,9 +1389,11 @@ static void hole_add(uintptr_t block)
 
 static void hole_remove(uintptr_t block)
 {
+    tag_t size;
     TRUST(hole_whole(block));
-    if (hole_listed(hole_size(block)))
-        hole_unlink(block);
+    size = hole_size(block);
+    if (hole_listed(size))
+        hole_unlink(block, size);
 }
 
 /* Unlinks a hole that fits size bytes, splits it to that size and tags it
