@@ -1167,6 +1167,8 @@ static INLINE uintptr_t block_append(tag_t size, tag_t flags)
 }
 
 static void *payload_of(uintptr_t block) { return block ? (void *)(block + TAG_BYTES) : 0; }
+/* The block whose payload p would be. */
+static uintptr_t block_at(void *p) { return (uintptr_t)p - TAG_BYTES; }
 
 /* ---------------------------------------------------------------------------
  * Holes
@@ -1890,7 +1892,7 @@ static INLINE int block_known(void *p, const char *why)
 {
     if (!MALLOC0_CHECKS)
         return p != 0;
-    if (block_in_use((uintptr_t)p - TAG_BYTES))
+    if (block_in_use(block_at(p)))
         return 1;
     if (p)
         reject_input(why);
@@ -1900,7 +1902,7 @@ static INLINE int block_known(void *p, const char *why)
 /* The block of a pointer that block_known knows, else 0. */
 static __attribute__((noinline)) uintptr_t block_of_shared(void *p, const char *why)
 {
-    return block_known(p, why) ? (uintptr_t)p - TAG_BYTES : 0;
+    return block_known(p, why) ? block_at(p) : 0;
 }
 
 /*
@@ -2166,7 +2168,7 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
-    uintptr_t block = (uintptr_t)p - TAG_BYTES, size = cache_fit(block);
+    uintptr_t block = block_at(p), size = cache_fit(block);
     struct cache *cache;
     if (size && cache_try(cache = cache_mine())) {
         int kept = cache_keep(cache, block, size);
@@ -2196,7 +2198,7 @@ void *API(malloc)(size_t n)
 
 void API(free)(void *p)
 {
-    uintptr_t block = (uintptr_t)p - TAG_BYTES;
+    uintptr_t block = block_at(p);
     if (block_known(p, "free" NOT_A_BLOCK) && block_claim(block))
         block_free(block);
 }
