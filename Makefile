@@ -9,6 +9,11 @@ WASM_LD   ?=
 WASM      := --target=wasm32 -nostdlib
 WASM64    := --target=wasm64 -nostdlib
 WARN      := -Wall -Wextra -Werror
+# What malloc0.c also compiles under without a warning (make warnings): the
+# flags of projects that build strictly; in C, -Wconversion includes
+# -Wsign-conversion.
+STRICT_WARN := -Wconversion -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wundef \
+               -Wcast-qual -Wcast-align -Wwrite-strings -Wpointer-arith -Wvla
 # malloc0.c defines malloc and free: clang must not treat them as libc's.
 LIBFLAGS  := -fno-builtin
 OPT_SIZE  := -Oz
@@ -155,14 +160,17 @@ $(THREADS_WASM): $(B)/test-threads/%.wasm: $(LIB) tests/exports.c tests/threads.
 	  $(call exports,$(THREADS_API)) -o $@ malloc0.c tests/exports.c tests/threads.c
 
 # Every profile, alignment and MALLOC0_CHECKS, with and without bulk memory,
-# for wasm32 and wasm64, and the thread-safe build, without a single warning.
-warnings: | deps
+# for wasm32 and wasm64, and the thread-safe build, without a single warning
+# under WARN and STRICT_WARN; and natively, by clang and gcc.
+warnings: | deps native-deps
 	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES),$(foreach a,$(ALIGNS),$(foreach f,0 1,\
-	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
+	  $(foreach bulk,-mno-bulk-memory -mbulk-memory,$(WASM_CC) $($(t)) $(WARN) $(STRICT_WARN) $(LIBFLAGS) $(OPT_SIZE) $(bulk) \
 	    $(PROFILE_$(p)) -DMALLOC0_ALIGN=$(a) -DMALLOC0_CHECKS=$(c) -DMALLOC0_FAST=$(f) -c malloc0.c -o /dev/null &&)))))) true
 	@$(foreach t,WASM WASM64,$(foreach c,0 1,$(foreach p,$(PROFILES) fast locked,$(foreach d,-DMALLOC0_DEBUG -UMALLOC0_DEBUG,\
-	  $(WASM_CC) $($(t)) $(WARN) $(LIBFLAGS) $(OPT_SIZE) $(THREADS_CC) $(PROFILE_$(p)) -DMALLOC0_CHECKS=$(c) $(d) \
+	  $(WASM_CC) $($(t)) $(WARN) $(STRICT_WARN) $(LIBFLAGS) $(OPT_SIZE) $(THREADS_CC) $(PROFILE_$(p)) -DMALLOC0_CHECKS=$(c) $(d) \
 	    -c malloc0.c -o /dev/null &&)))) true
+	@$(foreach n,$(CC) gcc,$(foreach p,$(PROFILES) fast,$(foreach t,0 1,$(foreach d,-DMALLOC0_DEBUG -UMALLOC0_DEBUG,\
+	  $(n) $(NATIVE_FLAGS) $(STRICT_WARN) -O2 $(PROFILE_$(p)) -DMALLOC0_THREADS=$(t) $(d) -c malloc0.c -o /dev/null &&)))) true
 
 # examples/wasi: the same C program over wasi-libc's dlmalloc, and with
 # malloc0 linked in its place (malloc0.c alone gets -fno-builtin).

@@ -407,7 +407,7 @@ static void lock_wake(int count) { emscripten_futex_wake(&heap_lock, count); }
  * thread), so a thread waits only where the host said it may. */
 static int lock_may_block(void) { return __atomic_load_n(&lock_may_wait, __ATOMIC_RELAXED); }
 static void lock_wait(void) { __builtin_wasm_memory_atomic_wait32(&heap_lock, LOCK_WAITED, -1); }
-static void lock_wake(int count) { __builtin_wasm_memory_atomic_notify(&heap_lock, count); }
+static void lock_wake(int count) { __builtin_wasm_memory_atomic_notify(&heap_lock, (unsigned)count); }
 #else
 /* Natively (the tests' build) a thread spins. */
 static int lock_may_block(void) { return 0; }
@@ -921,16 +921,16 @@ static void tag_erase(uintptr_t address)
  */
 static tag_t key_for(tag_t flags) { return flags & FREE_BIT ? 0 : TAG_KEY; }
 static tag_t tag_make(uintptr_t size, tag_t flags) { return ((tag_t)size ^ key_for(flags)) | flags; }
-static uintptr_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS; }
-static uintptr_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
-static uintptr_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
+static tag_t tag_size(tag_t tag) { return (tag ^ key_for(tag)) & ~FLAG_BITS; }
+static tag_t used_size(tag_t tag) { return (tag ^ TAG_KEY) & ~FLAG_BITS; }
+static tag_t free_size(tag_t tag) { return tag & ~FLAG_BITS; }
 
 /* The size a tag in use or a mark's says; with thread caches, also a tag
  * claimed in use (see block_claim), which is a quick block's. */
-static uintptr_t held_size(tag_t tag) { return CACHE ? tag_size(tag) : used_size(tag); }
+static tag_t held_size(tag_t tag) { return CACHE ? tag_size(tag) : used_size(tag); }
 
 /* The size of a block in use or a mark block. */
-static uintptr_t block_size(uintptr_t block) { return held_size(*tag_at(block)); }
+static tag_t block_size(uintptr_t block) { return held_size(*tag_at(block)); }
 
 static void header_set(uintptr_t block, uintptr_t size, tag_t flags)
 {
@@ -959,7 +959,7 @@ static void free_block_set(uintptr_t block, uintptr_t size)
 
 /* Is tag a hole's (see kind_of)?  A quick block's tag also says FREE_BIT,
  * with MARK_BIT; without quick lists, no tag in the layout does. */
-static int hole_tag(tag_t tag) { return QUICK_TAGS ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : tag & FREE_BIT; }
+static int hole_tag(tag_t tag) { return QUICK_TAGS ? (tag & (FREE_BIT | MARK_BIT)) == FREE_BIT : (tag & FREE_BIT) != 0; }
 
 /* Does a block start at an address in the heap, below the tail?  The
  * one test that comes before any read of a block a caller or a link names. */
@@ -1153,7 +1153,7 @@ static void tail_reset(uintptr_t mark)
  * any request it fits, at any address. */
 static tag_t block_size_for(uintptr_t n)
 {
-    return n <= MAX_REQUEST ? BLOCK_FOR(n) : 0;
+    return n <= MAX_REQUEST ? (tag_t)BLOCK_FOR(n) : 0;
 }
 
 /* Appends a block of size bytes with flags at the tail; returns it, or 0
@@ -1251,9 +1251,9 @@ static unsigned class_above(const class_set *set, unsigned class)
     unsigned word = ++class / MASK_BITS;
     class_mask_t bits = set->words[word] >> class % MASK_BITS;
     if (bits)
-        return class + __builtin_ctzll(bits);
+        return class + (unsigned)__builtin_ctzll(bits);
     if (++word < MASK_WORDS && (bits = set->words[word]))
-        return word * MASK_BITS + __builtin_ctzll(bits);
+        return (unsigned)(word * MASK_BITS) + (unsigned)__builtin_ctzll(bits);
     return CLASS_COUNT;
 }
 
@@ -1288,7 +1288,7 @@ static struct scope *scope_now = &base_scope;
 static link_t *hole_next(uintptr_t block) { return (link_t *)(block + TAG_BYTES); }
 static link_t *hole_back(uintptr_t block) { return hole_next(block) + 1; }
 
-static uintptr_t hole_size(uintptr_t block) { return free_size(*tag_at(block)); }
+static tag_t hole_size(uintptr_t block) { return free_size(*tag_at(block)); }
 static int hole_listed(tag_t size) { return INDEX && size >= MIN_HOLE; }
 
 /* Size classes: four per power of two, from MIN_HOLE up to the largest
@@ -1300,7 +1300,7 @@ static SHARED unsigned hole_class(tag_t size)
     unsigned log2;
     if (MIN_HOLE > MIN_BLOCK && size < MIN_HOLE)
         size = MIN_HOLE;
-    log2 = 31 - __builtin_clz(size);
+    log2 = 31 - (unsigned)__builtin_clz(size);
     return (log2 - SMALLEST_CLASS_LOG2) << CLASS_SPLIT_LOG2 |
            (size >> (log2 - CLASS_SPLIT_LOG2) & ((1 << CLASS_SPLIT_LOG2) - 1));
 }
@@ -2031,7 +2031,7 @@ static struct cache *cache_mine(void)
     return &caches[run * CACHE_SPREAD >> (8 * sizeof(tag_t) - CACHE_SLOTS_LOG2)];
 }
 
-static unsigned cache_class(uintptr_t size) { return size / GRAIN - 1; }
+static unsigned cache_class(uintptr_t size) { return (unsigned)(size / GRAIN) - 1; }
 static tag_t tag_read(uintptr_t block) { return __atomic_load_n(tag_at(block), __ATOMIC_RELAXED); }
 /* Is tag a cached block's of size bytes, with or without PREV_FREE? */
 static int tag_claimed(tag_t tag, uintptr_t size) { return (tag & ~PREV_FREE) == tag_make(size, QUICK_FLAGS); }
@@ -2457,7 +2457,7 @@ COLD void API(free_pop_mark)(void *mark)
     if (address == HEAP_START)
         return;
     TRUST(takes_whole(scope));
-    takes_add(scope, -1);
+    takes_add(scope, (tag_t)-1);
     if (scope->takes)
         return;
     if (address == base_mark)
@@ -2504,8 +2504,7 @@ static int heap_walk(stats_t *stats, uintptr_t *listed, uintptr_t *quick)
     stats->scope_floor = HEAP_START;
     *listed = *quick = 0;
     while (block < heap_tail) {
-        tag_t tag = *tag_at(block);
-        uintptr_t size = tag_size(tag);
+        tag_t tag = *tag_at(block), size = tag_size(tag);
         enum kind kind = kind_of(tag);
         if (!block_fits(block, size) || !(tag & PREV_FREE) != !hole_tag(previous))
             return 0;

@@ -17,7 +17,7 @@ export const GUARANTEES = {
   'malloc returns NULL when memory.grow fails': [[
     '    if (first == GROW_FAILED) {\n        memory_refused(needed);\n        return 0;\n    }\n    if (first - heap_pages > MAX_GAP_PAGES)\n        return 0;\n', '']],
   'malloc returns NULL for sizes that would wrap around': [
-    ['    return n <= MAX_REQUEST ? BLOCK_FOR(n) : 0;', '    return BLOCK_FOR(n);'],
+    ['    return n <= MAX_REQUEST ? (tag_t)BLOCK_FOR(n) : 0;', '    return (tag_t)BLOCK_FOR(n);'],
     ['        if (size > NO_STALE - block)\n            return 0;\n', '']],
   'pages others grew are never used (gaps)': [
     ['    if (gap && size + TAG_BYTES > gap->begin - tail)\n        return gap_end(gap) - tail;\n', ''],
