@@ -2287,7 +2287,7 @@ static COLD void *aligned_block(size_t align, size_t n)
         return API(malloc)(n);
     if (!size || n > NO_STALE - align - MIN_BLOCK || !(padded = API(malloc)(n + align + MIN_BLOCK)))
         return 0;
-    block = (uintptr_t)padded - TAG_BYTES;
+    block = block_at(padded);
     lead = -(block + TAG_BYTES) & (align - 1);
     if (lead && lead < MIN_BLOCK)
         lead += align;
