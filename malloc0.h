@@ -80,7 +80,7 @@
  *                   else 0: no lock.  Natively, 1 makes a build whose
  *                   waiting threads spin, for tests (ThreadSanitizer).
  *   MALLOC0_THREAD_CACHES=0  a thread-safe build without thread caches
- *                   (see Threads): every call takes the lock, for 1,000
+ *                   (see Threads): every call takes the lock, for 900
  *                   to 1,800 bytes less code (make size) and none of the
  *                   caches' static data.  Default 1.
  *   MALLOC0_PREFIX  native builds: a prefix for every name (see below).
