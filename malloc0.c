@@ -1790,8 +1790,10 @@ static INLINE void block_release(uintptr_t block)
     hole_add(block);
 }
 
-/* block_release for everything but free: trims, flushes, resets and pops,
- * too rare to pay for a copy each at -Oz. */
+/* block_release for its other callers: realloc's trims and moves, aligned
+ * blocks, flushes of quick lists and thread caches, pops, and free itself
+ * in a build with thread caches.  Each does more than a call's worth of
+ * work besides, and at -Oz a copy in each would cost the whole body again. */
 static SHARED void block_release_shared(uintptr_t block) { block_release(block); }
 
 /* Shrinks a block in use to size bytes, releasing the rest, if any, as a
